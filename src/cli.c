@@ -1,0 +1,71 @@
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "discover.h"
+
+enum av_naming av_cli_naming(const struct av_cli *cli)
+{
+	enum av_naming n = AV_NAMING_SINGLE;
+	if (cli->naming_set)
+		return cli->naming;
+	if (cli->config.resource_naming)
+		av_naming_parse(cli->config.resource_naming, &n);
+	return n;
+}
+
+int av_cli_discover(struct av_cli *cli, struct av_model *model)
+{
+	char *cause = NULL;
+
+	memset(model, 0, sizeof(*model));
+	if (!cli->host) {
+		cli->host = av_host_open(cli->root, &cause);
+		if (!cli->host) {
+			fprintf(stderr, "amdvirt: cannot open host root %s\n", cause ? cause : cli->root);
+			free(cause);
+			return AV_EXIT_USAGE;
+		}
+	}
+	if (cli->config_path && !cli->config.present) {
+		if (av_config_load(&cli->config, cli->config_path, &cause) < 0) {
+			fprintf(stderr, "amdvirt: %s\n", cause ? cause : cli->config_path);
+			free(cause);
+			return AV_EXIT_USAGE;
+		}
+	}
+	if (!cli->pcidb) {
+		cli->pcidb = av_pcidb_open(cli->host, &cause);
+		if (!cli->pcidb) {
+			/* Names are a comfort, not a requirement. */
+			fprintf(stderr, "amdvirt: %s; continuing without pci.ids names\n", cause ? cause : "libpci");
+			free(cause);
+			cause = NULL;
+		}
+	}
+	struct av_discover_opts opts = {
+		.config = cli->config.present ? &cli->config : NULL,
+		.pcidb = cli->pcidb,
+		.forced_mode_set = cli->forced_mode_set,
+		.forced_mode = cli->forced_mode,
+		.record_hives = !cli->demo,
+	};
+	int r = av_discover(cli->host, &opts, model);
+	if (r < 0) {
+		char path[PATH_MAX];
+		fprintf(stderr, "amdvirt: %s: %s (is this a Linux host root with sysfs?)\n",
+		        av_host_path(cli->host, "/sys/bus/pci/devices", path, sizeof(path)), strerror(-r));
+		return AV_EXIT_USAGE;
+	}
+	for (int i = 0; i < model->n_diags; i++)
+		fprintf(stderr, "amdvirt: %s\n", model->diags[i].msg);
+	if (model->mode_warning)
+		fprintf(stderr, "amdvirt: warning: %s\n", model->mode_warning);
+	return AV_EXIT_OK;
+}
