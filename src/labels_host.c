@@ -73,7 +73,7 @@ static bool kfd_matches(const struct kfd_node *k, const struct av_func *f)
 	}
 	if (k->render_minor < 0)
 		return false;
-	char want[32];
+	char want[48];
 	snprintf(want, sizeof(want), "/dev/dri/renderD%lld", k->render_minor);
 	for (int i = 0; i < f->n_drm_nodes; i++)
 		if (strcmp(f->drm_nodes[i], want) == 0)

@@ -25,6 +25,8 @@ struct command {
  * that is missing here is reported as not available in this build. */
 static const struct command commands[] = {
 	{ "list", av_cmd_list },
+	{ "labels", av_cmd_labels },
+	{ "kubevirt-config", av_cmd_kubevirt_config },
 };
 static const char *const contract_commands[] = {
 	"list", "check", "bind", "unbind", "gim", "labels", "kubevirt-config", "daemon",

@@ -1,0 +1,49 @@
+/* When to try again. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "k8s/client.h"
+
+struct av_k8s_retry av_k8s_retry_defaults(void)
+{
+	struct av_k8s_retry r = {
+		.max_attempts = 6,
+		.base_ms = 250,
+		.cap_ms = 8000,
+		.retry_after_cap_ms = 60000,
+		.timeout_ms = 30000,
+	};
+	const char *t = getenv("AMDVIRT_API_TIMEOUT");
+	if (t && *t) {
+		char *end;
+		double s = strtod(t, &end);
+		if (*end == '\0' && s > 0 && s < 3600)
+			r.timeout_ms = (long)(s * 1000);
+	}
+	return r;
+}
+
+bool av_k8s_retryable(long status)
+{
+	return status == 0 || status == 429 || (status >= 500 && status <= 599);
+}
+
+long av_k8s_backoff_ms(const struct av_k8s_retry *r, int attempt, long retry_after_s,
+                       unsigned int *seed)
+{
+	if (retry_after_s >= 0) {
+		long ms = retry_after_s > r->retry_after_cap_ms / 1000 ? r->retry_after_cap_ms
+		                                                       : retry_after_s * 1000;
+		return ms;
+	}
+	long d = r->base_ms;
+	for (int i = 0; i < attempt && d < r->cap_ms; i++)
+		d *= 2;
+	if (d > r->cap_ms)
+		d = r->cap_ms;
+	/* Half fixed, half random: agents restarted together (a DaemonSet
+	 * rollout) spread out instead of retrying in lockstep. */
+	long half = d / 2;
+	return half + (half > 0 ? (long)(rand_r(seed) % (half + 1)) : 0);
+}

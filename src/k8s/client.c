@@ -1,0 +1,326 @@
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "k8s/client.h"
+#include "util.h"
+
+#define BODY_MAX (64u << 20)
+#define TOKEN_MAX (64 << 10)
+
+struct av_k8s {
+	struct av_k8s_conf conf;
+	struct av_k8s_retry retry;
+	CURL *curl;
+	unsigned int seed;
+	char *token;                 /* as last read from token_file */
+};
+
+static bool curl_ready;
+
+struct av_k8s *av_k8s_new(struct av_k8s_conf *conf, char **cause)
+{
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			av_set_cause(cause, "libcurl could not be initialised");
+			return NULL;
+		}
+		curl_ready = true;
+	}
+	struct av_k8s *k = calloc(1, sizeof(*k));
+	if (!k || !(k->curl = curl_easy_init())) {
+		free(k);
+		av_set_cause(cause, "libcurl could not be initialised");
+		return NULL;
+	}
+	k->conf = *conf;
+	memset(conf, 0, sizeof(*conf));
+	k->retry = av_k8s_retry_defaults();
+	k->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	return k;
+}
+
+static void forget_token(struct av_k8s *k)
+{
+	if (k->token)
+		explicit_bzero(k->token, strlen(k->token));
+	free(k->token);
+	k->token = NULL;
+}
+
+void av_k8s_free(struct av_k8s *k)
+{
+	if (!k)
+		return;
+	curl_easy_cleanup(k->curl);
+	forget_token(k);
+	av_k8s_conf_clear(&k->conf);
+	free(k);
+}
+
+void av_k8s_set_retry(struct av_k8s *k, const struct av_k8s_retry *retry)
+{
+	k->retry = *retry;
+}
+
+const char *av_k8s_origin(const struct av_k8s *k)
+{
+	return k->conf.origin ? k->conf.origin : "the configured credentials";
+}
+
+/* The token file is read before every request: kubelet rotates projected
+ * service-account tokens in place, and a stale token is a 401.  Returns 1
+ * when the token changed, 0 when not, -errno when unreadable. */
+static int reload_token(struct av_k8s *k, char **cause)
+{
+	if (!k->conf.token_file)
+		return 0;
+	char *text = NULL;
+	ssize_t n;
+	if (k->conf.token_host) {
+		n = av_read_all(k->conf.token_host, k->conf.token_file, TOKEN_MAX, &text);
+	} else {
+		FILE *f = fopen(k->conf.token_file, "re");
+		n = -errno;
+		if (f) {
+			text = calloc(1, TOKEN_MAX + 1);
+			n = text ? (ssize_t)fread(text, 1, TOKEN_MAX, f) : -ENOMEM;
+			fclose(f);
+		}
+	}
+	if (n < 0) {
+		char path[4096];
+		if (k->conf.token_host)
+			av_host_path(k->conf.token_host, k->conf.token_file, path, sizeof(path));
+		else
+			snprintf(path, sizeof(path), "%s", k->conf.token_file);
+		av_set_cause(cause, "token file %s: %s", path, strerror((int)-n));
+		free(text);
+		return (int)n;
+	}
+	size_t len = strlen(text);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+		text[--len] = '\0';
+	if (k->token && strcmp(k->token, text) == 0) {
+		explicit_bzero(text, len);
+		free(text);
+		return 0;
+	}
+	forget_token(k);
+	k->token = text;
+	return 1;
+}
+
+static const char *token(const struct av_k8s *k)
+{
+	return k->conf.token_file ? k->token : k->conf.token;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct av_k8s_response *r = user;
+	size_t n = size * nmemb;
+	if (r->len + n > BODY_MAX)
+		return 0;
+	char *b = realloc(r->body, r->len + n + 1);
+	if (!b)
+		return 0;
+	memcpy(b + r->len, data, n);
+	r->len += n;
+	b[r->len] = '\0';
+	r->body = b;
+	return n;
+}
+
+static void set_blob(CURL *c, CURLoption opt, const struct av_blob *b)
+{
+	struct curl_blob blob = { .data = b->data, .len = b->len, .flags = CURL_BLOB_COPY };
+	curl_easy_setopt(c, opt, &blob);
+}
+
+static void setup_tls(struct av_k8s *k)
+{
+	CURL *c = k->curl;
+	const struct av_k8s_conf *conf = &k->conf;
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (conf->ca.data)
+		set_blob(c, CURLOPT_CAINFO_BLOB, &conf->ca);
+	else if (conf->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, conf->ca_file);
+	curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+	curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	if (conf->cert.data)
+		set_blob(c, CURLOPT_SSLCERT_BLOB, &conf->cert);
+	else if (conf->cert_file)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, conf->cert_file);
+	if (conf->key.data)
+		set_blob(c, CURLOPT_SSLKEY_BLOB, &conf->key);
+	else if (conf->key_file)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, conf->key_file);
+}
+
+/* One attempt.  Returns the CURLcode; *status is 0 without an answer. */
+static CURLcode attempt(struct av_k8s *k, const char *method, const char *url,
+                        const char *content_type, const char *body,
+                        struct av_k8s_response *resp, long *retry_after, char *err)
+{
+	CURL *c = k->curl;
+	struct curl_slist *h = NULL, *t;
+	char *auth = NULL;
+	CURLcode rc = CURLE_OUT_OF_MEMORY;
+
+	free(resp->body);
+	resp->body = NULL;
+	resp->len = 0;
+	resp->status = 0;
+	*retry_after = -1;
+
+	curl_easy_reset(c);
+	setup_tls(k);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, k->retry.timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, k->retry.timeout_ms < 10000 ? k->retry.timeout_ms : 10000L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+
+	if (!(t = curl_slist_append(h, "Accept: application/json")))
+		goto out;
+	h = t;
+	if (content_type) {
+		char ct[128];
+		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
+		if (!(t = curl_slist_append(h, ct)))
+			goto out;
+		h = t;
+	}
+	if (token(k) && *token(k)) {
+		if (!(auth = av_strdup_printf("Authorization: Bearer %s", token(k))))
+			goto out;
+		if (!(t = curl_slist_append(h, auth)))
+			goto out;
+		h = t;
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+
+	err[0] = '\0';
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_off_t ra = -1;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+		if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+			*retry_after = (long)ra;
+	}
+out:
+	/* The slist holds a copy of the header; both are wiped. */
+	for (t = h; t; t = t->next)
+		explicit_bzero(t->data, strlen(t->data));
+	curl_slist_free_all(h);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	if (auth) {
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+	}
+	if (!resp->body && rc == CURLE_OK && !(resp->body = calloc(1, 1)))
+		rc = CURLE_OUT_OF_MEMORY;
+	return rc;
+}
+
+/* Failures another attempt can cure; a certificate that does not verify
+ * or a malformed URL stays what it is. */
+static bool transient(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int av_k8s_request(struct av_k8s *k, const char *method, const char *path,
+                   const char *content_type, const char *body,
+                   struct av_k8s_response *resp, char **cause)
+{
+	char err[CURL_ERROR_SIZE];
+	char *url = av_strdup_printf("%s%s", k->conf.server, path);
+	bool token_retry_left = true;
+	CURLcode rc = CURLE_OK;
+
+	memset(resp, 0, sizeof(*resp));
+	if (!url) {
+		av_set_cause(cause, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < k->retry.max_attempts; i++) {
+		long retry_after;
+		int changed = reload_token(k, cause);
+		if (changed < 0) {
+			free(url);
+			return changed;
+		}
+		rc = attempt(k, method, url, content_type, body, resp, &retry_after, err);
+		resp->attempts = i + 1;
+		if (rc == CURLE_OUT_OF_MEMORY)
+			break;
+		if (resp->status == 401 && k->conf.token_file && token_retry_left) {
+			/* A token rotated between our read and the server's check. */
+			token_retry_left = false;
+			if (reload_token(k, NULL) == 1) {
+				i--;
+				continue;
+			}
+		}
+		if ((rc != CURLE_OK && !transient(rc)) || !av_k8s_retryable(resp->status)
+		    || i + 1 == k->retry.max_attempts)
+			break;
+		sleep_ms(av_k8s_backoff_ms(&k->retry, i, retry_after, &k->seed));
+	}
+	if (rc != CURLE_OK) {
+		av_set_cause(cause, "%s %s: %s (after %d attempts)", method, url,
+		             err[0] ? err : curl_easy_strerror(rc), resp->attempts);
+		av_k8s_response_clear(resp);
+		free(url);
+		return rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;
+	}
+	free(url);
+	return 0;
+}
+
+void av_k8s_response_clear(struct av_k8s_response *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}

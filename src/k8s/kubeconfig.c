@@ -1,0 +1,227 @@
+/* kubeconfig: the current-context's cluster and user, parsed with libyaml's
+ * document API (the file is small; a tree is simpler than events). */
+#include "config.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "k8s/conf.h"
+#include "util.h"
+
+#define KUBECONFIG_MAX (4 << 20)
+
+struct kc {
+	yaml_document_t doc;
+	const char *dir;
+	const char *origin;
+	char **cause;
+};
+
+static yaml_node_t *get(struct kc *k, yaml_node_t *map, const char *key)
+{
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(&k->doc, p->key);
+		if (kn && kn->type == YAML_SCALAR_NODE && strcmp((char *)kn->data.scalar.value, key) == 0)
+			return yaml_document_get_node(&k->doc, p->value);
+	}
+	return NULL;
+}
+
+static const char *scalar(struct kc *k, yaml_node_t *map, const char *key)
+{
+	yaml_node_t *n = get(k, map, key);
+	if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.length == 0)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
+/* The entry of a named list ("clusters", "users", "contexts") whose name
+ * is name, or NULL. */
+static yaml_node_t *named(struct kc *k, const char *list, const char *name, const char *field)
+{
+	yaml_node_t *seq = get(k, yaml_document_get_root_node(&k->doc), list);
+	if (!seq || seq->type != YAML_SEQUENCE_NODE)
+		return NULL;
+	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+		yaml_node_t *e = yaml_document_get_node(&k->doc, *i);
+		const char *n = scalar(k, e, "name");
+		if (n && strcmp(n, name) == 0)
+			return get(k, e, field);
+	}
+	return NULL;
+}
+
+static int fail(struct kc *k, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(struct kc *k, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	av_set_cause(k->cause, "%s: %s", k->origin, msg);
+	return err;
+}
+
+/* Paths in a kubeconfig are relative to the file's directory. */
+static int path_field(struct kc *k, yaml_node_t *map, const char *key, char **out)
+{
+	const char *v = scalar(k, map, key);
+	if (!v)
+		return 0;
+	*out = v[0] == '/' || !k->dir ? strdup(v) : av_strdup_printf("%s/%s", k->dir, v);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int data_field(struct kc *k, yaml_node_t *map, const char *key, struct av_blob *out)
+{
+	const char *v = scalar(k, map, key);
+	if (!v)
+		return 0;
+	int r = av_base64_decode(v, out);
+	if (r == -EINVAL)
+		return fail(k, r, "%s is not valid base64", key);
+	return r;
+}
+
+static int read_cluster(struct kc *k, yaml_node_t *cl, const char *name, struct av_k8s_conf *c)
+{
+	if (!cl)
+		return fail(k, -EINVAL, "no cluster named \"%s\"", name);
+	const char *server = scalar(k, cl, "server");
+	if (!server)
+		return fail(k, -EINVAL, "cluster \"%s\" has no server", name);
+	const char *insecure = scalar(k, cl, "insecure-skip-tls-verify");
+	if (insecure && strcmp(insecure, "true") == 0)
+		return fail(k, -EINVAL, "cluster \"%s\" sets insecure-skip-tls-verify; amdvirt always "
+		            "verifies the API server's certificate (give certificate-authority instead)", name);
+	if (strncmp(server, "https://", 8) != 0)
+		return fail(k, -EINVAL, "server %s is not https://", server);
+	size_t len = strlen(server);
+	while (len > 8 && server[len - 1] == '/')
+		len--;
+	if (!(c->server = strndup(server, len)))
+		return -ENOMEM;
+	int r = data_field(k, cl, "certificate-authority-data", &c->ca);
+	if (!r && !c->ca.data)
+		r = path_field(k, cl, "certificate-authority", &c->ca_file);
+	return r;
+}
+
+static int read_user(struct kc *k, yaml_node_t *u, const char *name, struct av_k8s_conf *c)
+{
+	if (!u)
+		return fail(k, -EINVAL, "no user named \"%s\"", name);
+	if (get(k, u, "exec") || get(k, u, "auth-provider"))
+		return fail(k, -ENOTSUP, "user \"%s\" uses an exec or auth-provider plugin, which amdvirt "
+		            "does not run; use a token or a client certificate", name);
+	int r = data_field(k, u, "client-certificate-data", &c->cert);
+	if (!r && !c->cert.data)
+		r = path_field(k, u, "client-certificate", &c->cert_file);
+	if (!r)
+		r = data_field(k, u, "client-key-data", &c->key);
+	if (!r && !c->key.data)
+		r = path_field(k, u, "client-key", &c->key_file);
+	const char *token = scalar(k, u, "token");
+	if (!r && token && !(c->token = strdup(token)))
+		r = -ENOMEM;
+	if (!r && !token)
+		r = path_field(k, u, "tokenFile", &c->token_file);
+	bool has_cert = c->cert.data || c->cert_file, has_key = c->key.data || c->key_file;
+	if (!r && has_cert != has_key)
+		r = fail(k, -EINVAL, "user \"%s\" has a client certificate without its key, or a key "
+		         "without its certificate", name);
+	return r;
+}
+
+static int read_config(struct kc *k, struct av_k8s_conf *c)
+{
+	yaml_node_t *root = yaml_document_get_root_node(&k->doc);
+	if (!root || root->type != YAML_MAPPING_NODE)
+		return fail(k, -EINVAL, "%s", "not a kubeconfig (no mapping at the top)");
+	const char *ctx_name = scalar(k, root, "current-context");
+	if (!ctx_name)
+		return fail(k, -EINVAL, "%s", "no current-context");
+	yaml_node_t *ctx = named(k, "contexts", ctx_name, "context");
+	if (!ctx)
+		return fail(k, -EINVAL, "no context named \"%s\"", ctx_name);
+	const char *cluster = scalar(k, ctx, "cluster"), *user = scalar(k, ctx, "user");
+	if (!cluster)
+		return fail(k, -EINVAL, "context \"%s\" names no cluster", ctx_name);
+
+	int r = read_cluster(k, named(k, "clusters", cluster, "cluster"), cluster, c);
+	if (!r && user)
+		r = read_user(k, named(k, "users", user, "user"), user, c);
+	if (!r && !(c->origin = av_strdup_printf("%s (context %s)", k->origin, ctx_name)))
+		r = -ENOMEM;
+	return r;
+}
+
+int av_k8s_conf_kubeconfig_text(const char *text, size_t len, const char *dir,
+                                const char *origin, struct av_k8s_conf *c, char **cause)
+{
+	struct kc k = { .dir = dir, .origin = origin, .cause = cause };
+	yaml_parser_t parser;
+
+	memset(c, 0, sizeof(*c));
+	if (!yaml_parser_initialize(&parser)) {
+		av_set_cause(cause, "out of memory");
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &k.doc)) {
+		av_set_cause(cause, "%s: line %zu: %s", origin, parser.problem_mark.line + 1,
+		             parser.problem ? parser.problem : "YAML syntax error");
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	int r = read_config(&k, c);
+	yaml_document_delete(&k.doc);
+	yaml_parser_delete(&parser);
+	if (r == -ENOMEM)
+		av_set_cause(cause, "out of memory");
+	if (r)
+		av_k8s_conf_clear(c);
+	return r;
+}
+
+int av_k8s_conf_kubeconfig(const char *path, struct av_k8s_conf *c, char **cause)
+{
+	FILE *f = fopen(path, "re");
+	memset(c, 0, sizeof(*c));
+	if (!f) {
+		int err = errno;
+		av_set_cause(cause, "kubeconfig %s: %s", path, strerror(err));
+		return -err;
+	}
+	char *text = malloc(KUBECONFIG_MAX);
+	size_t n = text ? fread(text, 1, KUBECONFIG_MAX, f) : 0;
+	bool bad = ferror(f) || n == KUBECONFIG_MAX;
+	fclose(f);
+	if (!text || bad) {
+		av_set_cause(cause, "kubeconfig %s: %s", path, text ? "unreadable or too large" : "out of memory");
+		free(text);
+		return text ? -EINVAL : -ENOMEM;
+	}
+	char *copy = strdup(path);
+	char *origin = av_strdup_printf("kubeconfig %s", path);
+	int r = -ENOMEM;
+	if (copy && origin)
+		r = av_k8s_conf_kubeconfig_text(text, n, dirname(copy), origin, c, cause);
+	else
+		av_set_cause(cause, "out of memory");
+	explicit_bzero(text, n);
+	free(text);
+	free(copy);
+	free(origin);
+	return r;
+}
