@@ -1,0 +1,160 @@
+#!/bin/sh
+# `amdvirt list` on every scenario: the JSON against its expected document,
+# plus the properties each scenario exists to show, asserted directly.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+# Runs list --json on a scenario; stdout to FILE.json, stderr to FILE.err.
+list_json() {
+	local root
+	root=$(build_host "$1")
+	shift
+	"$AMDVIRT" --root "$root" "$@" list --json >"$TEST_TMP/out.json" 2>"$TEST_TMP/out.err"
+}
+
+# assert_json SCENARIO PYTHON-EXPRESSION...: each expression over `d` is true.
+assert_json() {
+	local name=$1
+	shift
+	for expr in "$@"; do
+		if $PY - "$TEST_TMP/out.json" "$expr" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+gpus = d["gpus"]
+vfs = [v for g in gpus for v in g["vfs"]]
+groups = {g["id"]: g for g in d["iommu_groups"]}
+sys.exit(0 if eval(sys.argv[2]) else 1)
+PYEOF
+		then ok "$name: $expr"; else not_ok "$name: $expr"; fi
+	done
+}
+
+# The whole document against tests/expected/list/NAME.json (pci.ids names
+# vary with the pci.ids release, so they are left out of the comparison).
+assert_expected() {
+	local name=$1 expected=$top_srcdir/tests/expected/list/$1.json
+	if [ -n "${AMDVIRT_UPDATE_EXPECTED:-}" ]; then
+		$PY -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+def strip(o):
+    if isinstance(o, dict): return {k: strip(v) for k, v in o.items() if k != "pci_name"}
+    if isinstance(o, list): return [strip(v) for v in o]
+    return o
+json.dump(strip(d), open(sys.argv[2], "w"), indent=1, sort_keys=True); open(sys.argv[2], "a").write("\n")' \
+			"$TEST_TMP/out.json" "$expected"
+	fi
+	if $PY - "$TEST_TMP/out.json" "$expected" <<'PYEOF'
+import json, sys
+def strip(o):
+    if isinstance(o, dict): return {k: strip(v) for k, v in o.items() if k != "pci_name"}
+    if isinstance(o, list): return [strip(v) for v in o]
+    return o
+got = strip(json.load(open(sys.argv[1])))
+want = json.load(open(sys.argv[2]))
+if got != want:
+    import difflib
+    a = json.dumps(want, indent=1, sort_keys=True).splitlines()
+    b = json.dumps(got, indent=1, sort_keys=True).splitlines()
+    sys.stderr.write("\n".join(difflib.unified_diff(a, b, "expected", "got", lineterm="", n=2)) + "\n")
+    sys.exit(1)
+PYEOF
+	then ok "$name: matches expected document"; else not_ok "$name: matches expected document"; fi
+}
+
+for s in mi300x-vf mi300x-pf mi210-hives mi300x-container mixed none iommu-off broken; do
+	if list_json "$s"; then ok "$s: exit 0"; else not_ok "$s: exit 0"; fi
+	assert_expected "$s"
+done
+
+list_json mi300x-vf
+assert_json mi300x-vf 'd["mode"] == "vf-passthrough"' 'd["mode_source"] == "auto"' \
+	'len(gpus) == 8 and all(g["driver"] == "gim" and g["device_id"] == "74a1" for g in gpus)' \
+	'len(vfs) == 8 and all(v["driver"] == "vfio-pci" and v["device_id"] == "74b5" and v["selected"] for v in vfs)' \
+	'all(g["sriov"]["num_vfs"] == 1 for g in gpus)' \
+	'd["resources"] == {"amd.com/gpu": 8}' \
+	'len({v["iommu_group"] for v in vfs}) == 8' \
+	'all(groups[v["iommu_group"]]["viable"] for v in vfs)' \
+	'd["mode_evidence"].endswith("is bound to gim and has 1 VF")' \
+	'sorted({g["numa_node"] for g in gpus}) == [0, 1]' \
+	'd["problems"] == []'
+[ ! -s "$TEST_TMP/out.err" ] && ok "mi300x-vf: nothing on stderr" || not_ok "mi300x-vf: nothing on stderr"
+
+list_json mi300x-vf --resource-naming mixed
+assert_json mi300x-vf-mixed 'd["resources"] == {"amd.com/gpu_vf": 8}'
+list_json mi300x-vf --driver-type pf-passthrough
+assert_json mi300x-vf-forced 'd["mode"] == "pf-passthrough"' 'd["mode_source"] == "flag"' \
+	'd["resources"] == {"amd.com/gpu": 0}'
+list_json mi300x-vf --driver_type container
+assert_json mi300x-vf-alias 'd["mode"] == "container"'
+
+cat >"$TEST_TMP/cfg.json" <<'CFG'
+{"metadata": {"name": "gpu", "namespace": "kube-amd-gpu"},
+ "spec": {"driver": {"driverType": "vf-passthrough", "vfioConfig": {"deviceIDs": ["7410"]}},
+          "amdvirt": {"resourceNaming": "mixed"}}}
+CFG
+list_json mi300x-vf --config "$TEST_TMP/cfg.json"
+assert_json mi300x-vf-config 'd["mode_source"] == "config"' 'not any(v["selected"] for v in vfs)' \
+	'd["resources"] == {"amd.com/gpu_vf": 0}'
+
+list_json mi300x-pf
+assert_json mi300x-pf 'd["mode"] == "pf-passthrough"' \
+	'len(gpus) == 8 and all(g["driver"] == "vfio-pci" and g["selected"] and g["vfs"] == [] for g in gpus)' \
+	'd["resources"] == {"amd.com/gpu": 8}'
+
+list_json mi210-hives
+assert_json mi210-hives 'd["mode"] == "vf-passthrough"' 'len(d["hives"]) == 2' \
+	'all(len(h["gpus"]) == 4 and h["source"] == "record" for h in d["hives"])' \
+	'[h["id"] for h in d["hives"]] == ["h0", "h1"]' \
+	'all(v["hive"] == g["hive"] and g["hive"] is not None for g in gpus for v in g["vfs"])' \
+	'd["resources"] == {"amd.com/gpu": 8}'
+
+list_json mi300x-container
+assert_json mi300x-container 'd["mode"] == "container"' 'd["resources"] == {"amd.com/gpu": 8}' \
+	'len(d["hives"]) == 1 and d["hives"][0]["source"] == "sysfs" and len(d["hives"][0]["gpus"]) == 8'
+# Seeing hive ids writes the record, so membership survives a rebind.
+root=$(build_host mi300x-container)
+check "mi300x-container: hive record written" test -s "$root/var/lib/amdvirt/hives.json"
+check "mi300x-container: record names the hive" grep -q "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["hives"][0]["xgmi_hive_id"])' "$TEST_TMP/out.json")" "$root/var/lib/amdvirt/hives.json"
+
+list_json mixed
+assert_json mixed 'd["mode"] == "vf-passthrough"' 'd["mode_warning"] is not None' \
+	'"mixed host" in d["mode_warning"]'
+check "mixed: warning on stderr" grep -q "warning: mixed host" "$TEST_TMP/out.err"
+
+list_json none
+assert_json none 'd["mode"] == "none"' 'd["gpus"] == []' 'd["resources"] == {}' 'len(d["iommu_groups"]) > 0'
+
+list_json iommu-off
+assert_json iommu-off 'd["iommu_enabled"] is False' 'd["iommu_groups"] == []' \
+	'all(g["iommu_group"] is None for g in gpus)' 'd["resources"] == {"amd.com/gpu": 0}'
+
+# A broken host: a partial model and one line per problem naming the file.
+list_json broken
+assert_json broken 'len(d["problems"]) >= 5' 'len(gpus) >= 1'
+check "broken: problems on stderr name files" grep -q '/sys/bus/pci/devices/.*: ' "$TEST_TMP/out.err"
+check "broken: one stderr line per problem" \
+	test "$(grep -c '^amdvirt: ' "$TEST_TMP/out.err")" -eq "$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["problems"]))' "$TEST_TMP/out.json")"
+
+# Usage errors and unreadable inputs exit 2 with one line.
+set +e
+"$AMDVIRT" --root "$TEST_TMP/nonexistent" list >/dev/null 2>"$TEST_TMP/err"; rc=$?
+set -e
+check "missing root: exit 2" test "$rc" -eq 2
+check "missing root: names it" grep -q "$TEST_TMP/nonexistent" "$TEST_TMP/err"
+set +e
+"$AMDVIRT" --driver-type vm list >/dev/null 2>&1; rc=$?
+set -e
+check "bad --driver-type: exit 2" test "$rc" -eq 2
+echo '{"spec": {"driver": {"enable": "yes"}}}' >"$TEST_TMP/bad.json"
+set +e
+"$AMDVIRT" --root "$(build_host mi300x-vf)" --config "$TEST_TMP/bad.json" list >/dev/null 2>"$TEST_TMP/err"; rc=$?
+set -e
+check "bad config: exit 2" test "$rc" -eq 2
+check "bad config: names the field" grep -q "spec.driver.enable" "$TEST_TMP/err"
+
+# No command on a non-terminal stdout is list.
+"$AMDVIRT" --root "$(build_host mi300x-vf)" >"$TEST_TMP/plain.txt" 2>/dev/null
+check "no command, pipe: prints the tree" grep -q "0000:.*gim" "$TEST_TMP/plain.txt"
+"$AMDVIRT" --demo list >"$TEST_TMP/demo.txt"
+check "--demo works from the build tree" grep -q "demo-gpu-01" "$TEST_TMP/demo.txt"
+
+finish
