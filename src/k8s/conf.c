@@ -76,9 +76,11 @@ int av_k8s_conf_load(const struct av_host *host, const char *flag, struct av_k8s
 		return r;
 	}
 
-	int r = av_k8s_conf_incluster(host, c, cause);
-	if (r != -ENOENT)
-		return r;
+	/* Inside a pod a missing token or CA is an error, not a reason to
+	 * look elsewhere. */
+	const char *svc = getenv("KUBERNETES_SERVICE_HOST");
+	if (svc && *svc)
+		return av_k8s_conf_incluster(host, c, cause);
 
 	const char *home = getenv("HOME");
 	char path[4096];

@@ -1,0 +1,392 @@
+#!/bin/sh
+# Node labels: `labels --json` on every scenario against golden files, and
+# `labels --apply` against a fake HTTPS API server (tests/peers/apiserver.py)
+# with certificates made here by openssl.
+set -u
+: "${top_builddir:?}" "${top_srcdir:?}"
+
+AMDVIRT="$top_builddir/amdvirt"
+MKHOST="$top_builddir/tests/mkhost"
+PY=/usr/bin/python3
+SERVER="$top_srcdir/tests/peers/apiserver.py"
+GOLDEN="$top_srcdir/tests/integration/labels"
+
+for tool in openssl "$PY"; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "SKIP: $tool is not installed"
+		exit 77
+	fi
+done
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/amdvirt-labels.XXXXXX")
+SPID=""
+cleanup() {
+	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+# Nothing from the caller's environment may point amdvirt at a real cluster.
+unset KUBECONFIG KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT NODE_NAME AMDVIRT_API_TIMEOUT
+HOME="$T/home"
+export HOME
+mkdir -p "$HOME"
+
+TOKEN="tok-3f9c2a7d51e84b06-secret"
+FAILS=0
+N=0
+ok() { N=$((N + 1)); echo "ok $N - $*"; }
+not_ok() { N=$((N + 1)); FAILS=$((FAILS + 1)); echo "not ok $N - $*"; }
+check() { # check NAME COMMAND...: passes when the command succeeds
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# q EXPR: a Python expression over the request log (log), the server's
+# nodes (node = node1), the initial node (node0) and the desired labels
+# (want, from `labels --json`).
+q() {
+	"$PY" - "$T" "$1" <<'EOF'
+import json, os, sys
+t, expr = sys.argv[1], sys.argv[2]
+def load(name, default):
+    path = os.path.join(t, name)
+    return json.load(open(path)) if os.path.exists(path) else default
+log = [json.loads(l) for l in open(os.path.join(t, "log"))] if os.path.exists(os.path.join(t, "log")) else []
+state = load("state.json", {"nodes": []})
+node = next((n for n in state["nodes"] if n["metadata"]["name"] == "node1"), None)
+node0 = load("objects.json", {"nodes": [{}]})["nodes"][0]
+want = load("want.json", {})
+labels = (node or {}).get("metadata", {}).get("labels", {})
+labels0 = node0.get("metadata", {}).get("labels", {})
+patches = [e for e in log if e["method"] == "PATCH"]
+gets = [e for e in log if e["method"] == "GET"]
+ok = eval(expr)
+if not ok:
+    print("  failed: " + expr, file=sys.stderr)
+    print("  log: " + json.dumps(log), file=sys.stderr)
+sys.exit(0 if ok else 1)
+EOF
+}
+
+# --- certificates -----------------------------------------------------------
+mkcert() { # mkcert NAME CN [CA]: an EC key and a certificate (self-signed without CA)
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$T/$1.key" -out "$T/$1.csr" -subj "/CN=$2" 2>/dev/null || return 1
+	if [ $# -eq 2 ]; then
+		printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$T/$1.ext"
+		openssl x509 -req -in "$T/$1.csr" -signkey "$T/$1.key" -days 2 \
+			-extfile "$T/$1.ext" -out "$T/$1.crt" 2>/dev/null
+	else
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/$1.ext"
+		openssl x509 -req -in "$T/$1.csr" -CA "$T/$3.crt" -CAkey "$T/$3.key" \
+			-CAcreateserial -days 2 -extfile "$T/$1.ext" -out "$T/$1.crt" 2>/dev/null
+	fi
+}
+if ! { mkcert ca "amdvirt test CA" && mkcert server 127.0.0.1 ca &&
+	mkcert client amdvirt-admin ca && mkcert other "another CA"; }; then
+	echo "Bail out! openssl could not make the test certificates"
+	exit 99
+fi
+
+# --- labels --json on every scenario -----------------------------------------
+if [ -x "$MKHOST" ]; then
+	for scenario in "$top_srcdir"/tests/scenarios/*.json; do
+		[ -e "$scenario" ] || continue
+		name=$(basename "$scenario" .json)
+		rm -rf "$T/host-$name"
+		if ! "$MKHOST" "$scenario" "$T/host-$name" >"$T/mkhost.out" 2>&1; then
+			not_ok "mkhost $name"
+			continue
+		fi
+		"$AMDVIRT" --root "$T/host-$name" labels --json >"$T/labels-$name.json" 2>"$T/labels-$name.err"
+		rc=$?
+		if [ $rc -ne 0 ]; then
+			not_ok "labels --json $name (exit $rc: $(cat "$T/labels-$name.err"))"
+		elif [ ! -f "$GOLDEN/$name.json" ]; then
+			not_ok "labels --json $name: no golden file $GOLDEN/$name.json"
+			cat "$T/labels-$name.json"
+		elif "$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \
+			"$T/labels-$name.json" "$GOLDEN/$name.json"; then
+			ok "labels --json $name matches the golden file"
+		else
+			not_ok "labels --json $name differs from the golden file"
+			diff -u "$GOLDEN/$name.json" "$T/labels-$name.json"
+		fi
+		# The text form: the same labels, key=value, sorted.
+		"$AMDVIRT" --root "$T/host-$name" labels >"$T/labels-$name.txt" 2>/dev/null
+		check "labels $name text form is sorted key=value" "$PY" -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+want = json.load(open(sys.argv[2]))
+sys.exit(lines != sorted(lines) or dict(l.split("=", 1) for l in lines) != want)' \
+			"$T/labels-$name.txt" "$T/labels-$name.json"
+	done
+fi
+
+# --- the host for --apply ----------------------------------------------------
+# A VF host from the scenarios when the fake host builder is there, else a
+# bare root in forced vf-passthrough mode (mode and driver-version labels).
+HOST="$T/host-mi300x-vf"
+MODE_ARGS=""
+if [ ! -d "$HOST/sys" ]; then
+	HOST="$T/bare"
+	mkdir -p "$HOST/sys/bus/pci/devices" "$HOST/sys/module/gim"
+	echo "8.1.0.K+test" >"$HOST/sys/module/gim/version"
+	MODE_ARGS="--driver-type vf-passthrough"
+fi
+SA="$HOST/var/run/secrets/kubernetes.io/serviceaccount"
+mkdir -p "$SA"
+cp "$T/ca.crt" "$SA/ca.crt"
+echo "$TOKEN" >"$SA/token"
+
+# shellcheck disable=SC2086
+"$AMDVIRT" --root "$HOST" $MODE_ARGS labels --json >"$T/want.json" 2>"$T/want.err"
+check "desired labels computed" q 'len(want) >= 2 and want["amd.com/gpu.mode"] == "vf-passthrough"'
+
+cat >"$T/objects.json" <<'EOF'
+{"nodes": [{"apiVersion": "v1", "kind": "Node",
+  "metadata": {"name": "node1", "labels": {
+    "kubernetes.io/hostname": "node1",
+    "amd.com/foo": "mine",
+    "amd.com/gpu.family": "AI",
+    "amd.com/gpu.device-id.0x74b5": "8",
+    "amd.com/gpu.mode": "container",
+    "beta.amd.com/gpu.device-id.7410": "4",
+    "amd.com/gpu.product-name": "stale",
+    "gpu.operator.amd.com/other.dc.driver": "container"}},
+  "spec": {}, "status": {}}],
+ "deviceconfigs": [{"apiVersion": "amd.com/v1alpha1", "kind": "DeviceConfig",
+  "metadata": {"name": "test-deviceconfig", "namespace": "kube-amd-gpu"},
+  "spec": {"driver": {"enable": true, "driverType": "vf-passthrough", "version": "8.1.0.K"}}}]}
+EOF
+
+start_server() { # extra apiserver.py arguments
+	[ -n "$SPID" ] && stop_server
+	rm -f "$T/port" "$T/log" "$T/state.json"
+	"$PY" "$SERVER" --cert "$T/server.crt" --key "$T/server.key" --client-ca "$T/ca.crt" \
+		--objects "$T/objects.json" --state-out "$T/state.json" --log "$T/log" \
+		--port-file "$T/port" --token "$TOKEN" "$@" &
+	SPID=$!
+	i=0
+	while [ ! -s "$T/port" ]; do
+		i=$((i + 1))
+		if [ $i -gt 400 ] || ! kill -0 "$SPID" 2>/dev/null; then
+			echo "Bail out! the fake API server did not start"
+			exit 99
+		fi
+		sleep 0.05
+	done
+	PORT=$(cat "$T/port")
+}
+stop_server() {
+	kill "$SPID" 2>/dev/null
+	wait "$SPID" 2>/dev/null
+	SPID=""
+}
+
+# apply [ENV=VALUE...] -- [amdvirt arguments]: labels --apply in-cluster as
+# node1; output in $T/out, $T/err, exit status in RC, everything kept in
+# $T/all-output for the token check.
+apply() {
+	envs=""
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs="$envs $1"; shift; done
+	[ $# -gt 0 ] && shift
+	# shellcheck disable=SC2086
+	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" NODE_NAME=node1 $envs \
+		"$AMDVIRT" --root "$HOST" $MODE_ARGS labels --apply "$@" >"$T/out" 2>"$T/err"
+	RC=$?
+	cat "$T/out" "$T/err" >>"$T/all-output"
+}
+
+# --- in-cluster: one PATCH, exactly right --------------------------------------
+start_server
+apply
+check "apply in-cluster exits 0" test "$RC" -eq 0
+check "one GET and one PATCH" q 'len(gets) == 1 and len(patches) == 1 and len(log) == 2'
+check "PATCH is a JSON merge patch" q 'patches[0]["content_type"] == "application/merge-patch+json"'
+check "PATCH carries the resourceVersion read" \
+	q 'patches[0]["body"]["metadata"]["resourceVersion"] == "101"'
+check "PATCH sets exactly the new values and nulls exactly the stale owned keys" \
+	q 'patches[0]["body"]["metadata"]["labels"] == dict({k: v for k, v in want.items() if labels0.get(k) != v}, **{k: None for k in ["amd.com/gpu.product-name", "beta.amd.com/gpu.device-id.7410"] if k not in want})'
+check "PATCH names no foreign key" \
+	q 'not set(patches[0]["body"]["metadata"]["labels"]) & {"kubernetes.io/hostname", "amd.com/foo", "amd.com/gpu.family", "amd.com/gpu.device-id.0x74b5", "gpu.operator.amd.com/other.dc.driver"}'
+check "node ends with the desired labels plus the foreign ones" \
+	q 'labels == dict(want, **{k: labels0[k] for k in ["kubernetes.io/hostname", "amd.com/foo", "amd.com/gpu.family", "amd.com/gpu.device-id.0x74b5", "gpu.operator.amd.com/other.dc.driver"]})'
+check "apply reports what it did" grep -q "node node1: .* set, 2 removed" "$T/out"
+
+apply
+check "second run exits 0" test "$RC" -eq 0
+check "second run sends no PATCH" q 'len(patches) == 1 and len(gets) == 2'
+check "second run says up to date" grep -q "labels up to date" "$T/out"
+
+apply -- --json
+check "--apply --json reports patched=false" \
+	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(d["patched"] or d["node"] != "node1" or d["patch"] is not None)' "$T/out"
+
+# --- retries ----------------------------------------------------------------
+start_server --inject 500 --inject 429:1 --inject 503
+t0=$(date +%s%N)
+apply
+t1=$(date +%s%N)
+check "500, 429 and 503 are retried to success" test "$RC" -eq 0
+check "retried requests are in the log in order" \
+	q '[e["status"] for e in log] == [500, 429, 503, 200, 200] and len(patches) == 1'
+check "Retry-After: 1 is honoured" test $(((t1 - t0) / 1000000)) -ge 1000
+
+start_server --inject drop --inject drop
+apply
+check "dropped connections are retried" test "$RC" -eq 0
+check "after two drops: one GET answered and one PATCH" q 'len(patches) == 1 and [e["status"] for e in log] == [0, 0, 200, 200]'
+
+start_server --inject slow:3
+apply AMDVIRT_API_TIMEOUT=1
+check "a slow answer times out and is retried" test "$RC" -eq 0
+check "after the timeout the labels are applied" q 'len(patches) == 1 and labels.get("amd.com/gpu.mode") == want["amd.com/gpu.mode"]'
+
+start_server --inject PATCH=409
+apply
+check "409 on PATCH reads the node again" test "$RC" -eq 0
+check "409: GET, PATCH, GET, PATCH" \
+	q '[(e["method"], e["status"]) for e in log] == [("GET", 200), ("PATCH", 409), ("GET", 200), ("PATCH", 200)]'
+
+start_server --inject 500 --inject 500 --inject 500 --inject 500 --inject 500 --inject 500 --inject 500
+apply
+check "persistent 500 gives up with exit 1" test "$RC" -eq 1
+check "gives up after 6 attempts" q 'len(log) == 6 and not patches'
+check "gives up with one line naming the status" grep -q "HTTP 500" "$T/err"
+
+# --- refusals ------------------------------------------------------------------
+start_server --forbid patch
+apply
+check "403 on patch exits 1" test "$RC" -eq 1
+check "403 message names verb and resource" grep -q 'verb "patch" on resource "nodes"' "$T/err"
+check "403 message is one line" test "$(wc -l <"$T/err")" -eq 1
+check "403 is not retried" q 'len(patches) == 1'
+
+start_server --forbid get
+apply
+check "403 on get names verb get" grep -q 'verb "get" on resource "nodes"' "$T/err"
+
+echo "wrong-token-value" >"$SA/token"
+start_server
+apply
+check "401 exits 1" test "$RC" -eq 1
+check "401 message names the credentials" grep -q "unauthorized.*in-cluster service account" "$T/err"
+check "401 sends nothing more" q 'len(log) == 1'
+echo "$TOKEN" >"$SA/token"
+
+echo "old-token-before-rotation" >"$SA/token"
+start_server --rotate-token "$SA/token:$TOKEN"
+apply
+check "a rotated token is picked up" test "$RC" -eq 0
+check "rotation: 401 then success with the new token" \
+	q '[e["status"] for e in log][:2] == [401, 200] and len(patches) == 1'
+echo "$TOKEN" >"$SA/token"
+
+cp "$T/other.crt" "$SA/ca.crt"
+start_server
+apply
+check "a server certificate from another CA is refused" test "$RC" -eq 1
+check "the refusal names the certificate" grep -qi "certificate" "$T/err"
+check "no HTTP request reaches a server that does not verify" q 'len(log) == 0'
+cp "$T/ca.crt" "$SA/ca.crt"
+
+start_server
+env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" \
+	"$AMDVIRT" --root "$HOST" labels --apply >"$T/out" 2>"$T/err"
+check "no node name is a usage error" test $? -eq 2
+check "no node name names --node-name" grep -q -- "--node-name" "$T/err"
+apply -- --node-name node2
+check "an unknown node exits 1" test "$RC" -eq 1
+check "an unknown node is named" grep -q 'node "node2" not found' "$T/err"
+
+# --- kubeconfig forms ----------------------------------------------------------
+b64() { base64 -w0 "$1"; }
+kubeconfig() { # kubeconfig FILE USER-YAML [CLUSTER-EXTRA]
+	cat >"$1" <<EOF
+apiVersion: v1
+kind: Config
+current-context: test
+clusters:
+- name: other
+  cluster:
+    server: https://127.0.0.1:1
+- name: test
+  cluster:
+    server: https://127.0.0.1:$PORT
+$3
+contexts:
+- name: wrong
+  context: {cluster: other, user: nobody}
+- name: test
+  context:
+    cluster: test
+    user: admin
+users:
+- name: admin
+  user:
+$2
+EOF
+}
+start_server
+kubeconfig "$T/kc-data" "    client-certificate-data: $(b64 "$T/client.crt")
+    client-key-data: $(b64 "$T/client.key")" "    certificate-authority-data: $(b64 "$T/ca.crt")"
+"$AMDVIRT" --root "$HOST" $MODE_ARGS labels --apply --kubeconfig "$T/kc-data" --node-name node1 \
+	>"$T/out" 2>"$T/err"
+check "kubeconfig with -data forms (client certificate) applies" test $? -eq 0
+check "kubeconfig client certificate authenticated" q 'log and all(e["auth"] == "cert" for e in log) and len(patches) == 1'
+
+start_server
+mkdir -p "$T/kc"
+cp "$T/ca.crt" "$T/kc/ca.crt"
+echo "$TOKEN" >"$T/kc/token"
+kubeconfig "$T/kc/config" "    tokenFile: token" "    certificate-authority: ca.crt"
+env KUBECONFIG="$T/kc/config:/nonexistent" NODE_NAME=node1 \
+	"$AMDVIRT" --root "$HOST" $MODE_ARGS labels --apply >"$T/out" 2>"$T/err"
+check "KUBECONFIG with a CA file and a token file (relative paths) applies" test $? -eq 0
+check "kubeconfig token authenticated" q 'log and all(e["auth"] == "bearer" for e in log) and len(patches) == 1'
+cat "$T/out" "$T/err" >>"$T/all-output"
+
+start_server
+kubeconfig "$T/kc-token" "    token: $TOKEN" "    insecure-skip-tls-verify: true"
+"$AMDVIRT" --root "$HOST" labels --apply --kubeconfig "$T/kc-token" --node-name node1 >"$T/out" 2>"$T/err"
+check "insecure-skip-tls-verify is refused (exit 2)" test $? -eq 2
+check "insecure-skip-tls-verify refusal names it" grep -q "insecure-skip-tls-verify" "$T/err"
+check "insecure kubeconfig sends nothing" q 'len(log) == 0'
+
+start_server
+kubeconfig "$T/kc-token" "    token: $TOKEN" ""
+"$AMDVIRT" --root "$HOST" $MODE_ARGS labels --apply --kubeconfig "$T/kc-token" --node-name node1 >"$T/out" 2>"$T/err"
+check "kubeconfig without a CA uses the system store and refuses the test CA" test $? -eq 1
+cat "$T/out" "$T/err" >>"$T/all-output"
+
+# --- DeviceConfig from the API ----------------------------------------------------
+start_server
+apply -- --deviceconfig kube-amd-gpu/test-deviceconfig
+check "--deviceconfig applies" test "$RC" -eq 0
+check "DeviceConfig is read from amd.com/v1alpha1" \
+	q 'log[0]["path"] == "/apis/amd.com/v1alpha1/namespaces/kube-amd-gpu/deviceconfigs/test-deviceconfig"'
+check "the operator driver label follows the DeviceConfig" \
+	q 'labels.get("gpu.operator.amd.com/kube-amd-gpu.test-deviceconfig.driver") == "vf-passthrough"'
+check "another DeviceConfig's operator label is left alone" \
+	q 'labels.get("gpu.operator.amd.com/other.dc.driver") == "container"'
+
+start_server --forbid get/deviceconfigs
+apply -- --deviceconfig kube-amd-gpu/test-deviceconfig
+check "403 on the DeviceConfig exits 2" test "$RC" -eq 2
+check "403 on the DeviceConfig names verb and resource" \
+	grep -q 'verb "get" on resource "deviceconfigs" in API group "amd.com"' "$T/err"
+start_server
+apply -- --deviceconfig kube-amd-gpu/missing
+check "a missing DeviceConfig is named" grep -q "deviceconfig kube-amd-gpu/missing not found" "$T/err"
+apply -- --deviceconfig bad
+check "a malformed --deviceconfig is a usage error" test "$RC" -eq 2
+
+# --- the token never appears ------------------------------------------------------
+check "the token never appears in any output" sh -c "! grep -q '$TOKEN' '$T/all-output'"
+
+stop_server
+echo "1..$N"
+[ "$FAILS" -eq 0 ]
