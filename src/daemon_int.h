@@ -1,0 +1,66 @@
+/* State shared by the daemon's files (not an interface). */
+#ifndef AV_DAEMON_INT_H
+#define AV_DAEMON_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cli.h"
+#include "evloop.h"
+#include "grpc/client.h"
+#include "grpc/server.h"
+#include "plugin/service.h"
+
+#define AV_PLUGIN_DIR "/var/lib/kubelet/device-plugins"
+
+enum av_reg_state { AV_REG_IDLE, AV_REG_INFLIGHT, AV_REG_DONE };
+
+struct av_daemon {
+	struct av_cli *cli;
+	struct av_loop *loop;
+	struct av_plugin plugin;
+	struct av_grpc_server *server;
+
+	char resource[64];
+	char sock_name[128];           /* "amdvirt-amd_com_gpu.sock" */
+	char dir[PATH_MAX];            /* ROOT + AV_PLUGIN_DIR */
+	int dirfd;
+	dev_t sock_dev;
+	ino_t sock_ino;                /* of our socket, to tell our own unlink apart */
+
+	struct av_grpc_client *kubelet;
+	enum av_reg_state reg;
+	struct av_timer *reg_timer;
+	int backoff;                   /* index into the retry delays */
+	bool absent_logged;
+
+	int ino_fd;
+	int wd_plugins, wd_vfio, wd_dev, wd_dri;
+	int uevent_fd;
+	struct av_timer *rescan_timer;
+	struct av_timer *resync_timer;
+	int resync_ms;
+
+	int sig_fd;
+	bool stopping;
+};
+
+/* daemon_scan.c */
+int av_daemon_watch_init(struct av_daemon *d);
+void av_daemon_watch_close(struct av_daemon *d);
+/* Re-reads the host and hands the list to the plugin (first: print the
+ * model's diagnostics).  Returns 0 or -errno. */
+int av_daemon_rescan(struct av_daemon *d, bool first);
+void av_daemon_rescan_soon(struct av_daemon *d);
+/* Watches the plugin directory once it exists.  Returns the watch or -1. */
+int av_daemon_watch_plugins(struct av_daemon *d);
+
+/* daemon.c */
+void av_daemon_restart(struct av_daemon *d, const char *why);
+void av_daemon_register_now(struct av_daemon *d);
+/* "amdvirt-amd_com_gpu.sock" for "amd.com/gpu" (contract section 4). */
+void av_daemon_socket_name(const char *resource, char *buf, size_t size);
+
+#endif
