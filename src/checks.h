@@ -45,5 +45,8 @@ int av_checks_run(struct av_host *host, struct av_pcidb *pcidb, const struct av_
                   const struct av_check_opts *opts, struct av_check_report *out);
 void av_check_report_clear(struct av_check_report *r);
 const char *av_check_status_name(enum av_check_status s); /* "pass", "fail", ... */
+/* The catalogue's ids in order, for documentation and the console:
+ * index 0.. until NULL. */
+const char *av_check_ids(int i);
 
 #endif

@@ -25,6 +25,7 @@ struct command {
  * that is missing here is reported as not available in this build. */
 static const struct command commands[] = {
 	{ "list", av_cmd_list },
+	{ "check", av_cmd_check },
 	{ "daemon", av_cmd_daemon },
 	{ "labels", av_cmd_labels },
 	{ "kubevirt-config", av_cmd_kubevirt_config },
