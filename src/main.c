@@ -26,6 +26,7 @@ struct command {
 static const struct command commands[] = {
 	{ "list", av_cmd_list },
 	{ "check", av_cmd_check },
+	{ "console", av_cmd_console },
 	{ "daemon", av_cmd_daemon },
 	{ "labels", av_cmd_labels },
 	{ "kubevirt-config", av_cmd_kubevirt_config },
@@ -225,8 +226,8 @@ int main(int argc, char **argv)
 		demo = demo_root();
 		cli.root = demo;
 	}
-	if (!cli.command)
-		cli.command = "list"; /* the console takes this place on a terminal */
+	if (!cli.command) /* the console needs a terminal to draw on and read keys from */
+		cli.command = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) ? "console" : "list";
 
 	const struct command *cmd = NULL;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -1,0 +1,249 @@
+#!/bin/bash
+# The console end to end: the real binary in a detached tmux server on fake
+# hosts, driven with send-keys and read back with capture-pane.  Every wait
+# polls the screen for explicit content with a deadline (no bare sleeps).
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+# A failed wait is a failed assertion, not the end of the run.
+set +e
+
+command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
+[ -x "$MKHOST" ] || { echo "SKIP: tests/mkhost not built"; exit 77; }
+ls "$SCENARIOS"/*.json >/dev/null 2>&1 || { echo "SKIP: no scenarios"; exit 77; }
+
+SOCK=amdvirt-console-$$
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+trap 'tm kill-server 2>/dev/null; rm -rf "$TEST_TMP"' EXIT
+
+# start W H ARGS...: the console in a fresh session; the shell afterwards
+# prints the exit status and stays so the screen can still be read.
+start() {
+	local w=$1 h=$2
+	shift 2
+	tm kill-server 2>/dev/null || true
+	tm new-session -d -x "$w" -y "$h" \
+		"env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 NO_COLOR=1 AMDVIRT_CONSOLE_REFRESH_MS=${REFRESH_MS:-5000} $AMDVIRT $* 2>$TEST_TMP/stderr; echo \"console exited \$?\"; sleep 600"
+}
+
+# The screen as text; HIVES_SHOWN marks a Hives screen with either content.
+screen() { tm capture-pane -p | sed -e 's/allocation: /&HIVES_SHOWN /' -e 's/No XGMI hives/& HIVES_SHOWN/'; }
+
+# wait_for TEXT [SECONDS]: true once TEXT is on the screen.
+wait_for() {
+	local deadline=$((SECONDS + ${2:-10}))
+	while [ $SECONDS -lt $deadline ]; do
+		screen | grep -qF -- "$1" && return 0
+		sleep 0.05
+	done
+	echo "# waited for '$1'; the screen:" >&2
+	screen | sed 's/^/#   /' >&2
+	return 1
+}
+
+# wait_gone TEXT [SECONDS]
+wait_gone() {
+	local deadline=$((SECONDS + ${2:-10}))
+	while [ $SECONDS -lt $deadline ]; do
+		screen | grep -qF -- "$1" || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+keys() { tm send-keys "$@"; }
+
+# quit: q ends the console with status 0 and gives the terminal back
+# (normal screen, cursor shown).
+quit_ok() {
+	local what=$1
+	keys q
+	if wait_for "console exited 0" 10 && [ "$(tm display -p '#{alternate_on}')" = 0 ] \
+		&& [ "$(tm display -p '#{cursor_flag}')" = 1 ]; then
+		ok "$what: q exits 0 and restores the terminal"
+	else
+		not_ok "$what: q exits 0 and restores the terminal"
+	fi
+}
+
+# The devices of a scenario: "BDF DRIVER GROUP" per GPU function, from list --json.
+expected_rows() {
+	"$AMDVIRT" --root "$1" list --json 2>/dev/null | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+for g in d["gpus"]:
+    for f in [g] + g["vfs"]:
+        grp = f["iommu_group"]
+        print(f["bdf"], f["driver"] or "(none)", "-" if grp is None else grp)
+'
+}
+
+# Every GPU function of every scenario appears with its driver and group.
+# Functions below the first screenful are found with / search.
+for json in "$SCENARIOS"/*.json; do
+	name=$(basename "$json" .json)
+	root=$(build_host "$name")
+	start 120 40 --root "$root"
+	if ! wait_for "1 Devices" 10; then
+		not_ok "$name: console opens"
+		continue
+	fi
+	ok "$name: console opens"
+	expected_rows "$root" >"$TEST_TMP/rows"
+	if [ ! -s "$TEST_TMP/rows" ]; then
+		check "$name: no GPU is said so" wait_for "No AMD GPU on this host" 5
+		quit_ok "$name"
+		continue
+	fi
+	missing=0
+	n=0
+	while read -r bdf driver group; do
+		n=$((n + 1))
+		# Checking a sample keeps the large scenario quick: the first
+		# rows, then every 17th function.
+		[ $n -le 12 ] || [ $((n % 17)) -eq 0 ] || continue
+		if ! screen | grep -q -- "$bdf"; then
+			keys / && wait_for "Search:" 5 && keys "$bdf" Enter
+			wait_for "$bdf" 5 >/dev/null 2>&1 || true
+		fi
+		line=$(screen | grep -m1 -- "$bdf " || true)
+		if ! echo "$line" | grep -qE -- "$bdf +$driver +$group "; then
+			echo "# $bdf: want driver $driver group $group; row: $line" >&2
+			missing=$((missing + 1))
+		fi
+	done <"$TEST_TMP/rows"
+	if [ "$missing" -eq 0 ]; then ok "$name: GPU functions shown with driver and group"
+	else not_ok "$name: $missing GPU functions not shown with driver and group"; fi
+	quit_ok "$name"
+done
+
+# One scenario with GPUs drives the rest: the first whose list has VFs,
+# else the first with GPUs.
+pick=""
+for json in "$SCENARIOS"/*.json; do
+	name=$(basename "$json" .json)
+	root=$(build_host "$name")
+	rows=$(expected_rows "$root" | wc -l)
+	[ "$rows" -gt 0 ] || continue
+	[ -z "$pick" ] && pick=$name
+	if "$AMDVIRT" --root "$root" list --json 2>/dev/null | grep -q '"role": "vf"'; then
+		pick=$name
+		break
+	fi
+done
+[ -n "$pick" ] || { finish; exit; }
+root=$(build_host "$pick")
+cp -a "$root" "$TEST_TMP/live"
+root=$TEST_TMP/live
+
+# Screens switch with their number keys and Tab; help opens and closes.
+start 120 40 --root "$root"
+wait_for "1 Devices" 10
+keys 2; check "$pick: 2 shows the IOMMU groups" wait_for "Groups with AMD GPU functions"
+keys 3; check "$pick: 3 shows the hives" wait_for "HIVES_SHOWN" 5
+keys 4; check "$pick: 4 shows the checks" wait_for "LEVEL" 10
+keys 5; check "$pick: 5 shows the node" wait_for "Device plugin"
+check "$pick: node shows the KubeVirt snippet" wait_for "HostDevices"
+keys 6; check "$pick: 6 shows the session log" wait_for "console ready in"
+keys Tab; check "$pick: Tab wraps to Devices" wait_for "STATE"
+keys '?'; check "$pick: ? opens the help" wait_for "Bind a VF"
+keys Escape; check "$pick: Esc closes the help" wait_gone "Bind a VF"
+keys x; check "$pick: an unbound key says how to get help" wait_for "? lists the keys"
+
+# The view follows the host: a function moved to another driver by someone
+# else (here: the test, as the kernel would) shows up without a key press.
+first_vf=$("$AMDVIRT" --root "$root" list --json | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+vfs = [v for g in d["gpus"] for v in g["vfs"]] or d["gpus"]
+print(vfs[0]["bdf"], vfs[0]["driver"] or "")')
+set -- $first_vf
+bdf=$1 old=${2:-}
+new=pci-stub
+[ "$old" = pci-stub ] && new=vfio-pci
+mkdir -p "$root/sys/bus/pci/drivers/$new"
+dev=$(readlink -f "$root/sys/bus/pci/devices/$bdf")
+[ -n "$old" ] && rm -f "$root/sys/bus/pci/drivers/$old/$bdf"
+rm -f "$dev/driver"
+ln -s "$dev" "$root/sys/bus/pci/drivers/$new/$bdf"
+ln -s "../../../bus/pci/drivers/$new" "$dev/driver"
+check "$pick: a driver change on the host appears by itself" wait_for "$(printf '%s %-10s' "$bdf" "$new")" 10
+
+# Search moves the selection.
+keys / && wait_for "Search:" 5 && keys "$bdf" Enter
+check "$pick: / finds a function and shows its details" wait_for "$bdf  AMD" 5
+quit_ok "$pick"
+
+# Read-only: actions are refused and not offered.
+start 120 40 --readonly --root "$root"
+wait_for "1 Devices" 10
+check "$pick: read-only is shown" wait_for "[read-only]"
+keys b
+check "$pick: read-only refuses b" wait_for "Read-only console"
+quit_ok "$pick read-only"
+
+# A bind: the plan first, nothing runs on n, it runs on y and the result
+# is shown and logged.  The binary writes plain files into the fake tree
+# (no kernel reacts), so the post-conditions fail and the rollback is what
+# the dialog and the Log report.
+if "$AMDVIRT" bind --help >/dev/null 2>&1 || "$AMDVIRT" --root "$root" bind --dry-run "$bdf" >/dev/null 2>&1; then
+	start 120 40 --root "$root"
+	wait_for "1 Devices" 10
+	keys / && wait_for "Search:" 5 && keys "$bdf" Enter
+	wait_for "$bdf  AMD" 5
+	keys b
+	if wait_for "y run" 10; then
+		ok "$pick: b shows the plan before anything runs"
+		keys n
+		check "$pick: n cancels" wait_for "Cancelled: nothing was changed"
+		keys b && wait_for "y run" 10 && keys y
+		if wait_for "Done:" 30 || screen | grep -q "Failed:"; then
+			ok "$pick: y runs the plan and shows its result"
+		else
+			not_ok "$pick: y runs the plan and shows its result"
+		fi
+		keys Enter
+		keys 6
+		check "$pick: the action is in the Log" wait_for "cancelled"
+	else
+		not_ok "$pick: b shows the plan before anything runs"
+	fi
+	quit_ok "$pick bind"
+fi
+
+# 80x24 stays readable: header, tabs, a device row and the key bar.
+start 80 24 --root "$root"
+if wait_for "1 Devices" 10 && screen | grep -q "q quit" && screen | grep -qF "$bdf"; then
+	ok "$pick: 80x24 shows header, devices and key bar"
+else
+	not_ok "$pick: 80x24 shows header, devices and key bar"
+fi
+# Resizes are followed: smaller than the minimum says so, larger redraws.
+tm resize-window -x 40 -y 10
+check "$pick: a too small terminal is told so" wait_for "needs 50x12"
+tm resize-window -x 100 -y 30
+check "$pick: growing again redraws" wait_for "1 Devices"
+quit_ok "$pick 80x24"
+
+# SIGTERM also restores the terminal.
+start 100 30 --root "$root"
+wait_for "1 Devices" 10
+pkill_pid=$(tm display -p '#{pane_pid}')
+# The console is the shell's child; signal only that process.
+cpid=$(ps -o pid= --ppid "$pkill_pid" | head -1 | tr -d ' ')
+[ -n "$cpid" ] && kill -TERM "$cpid"
+if wait_for "console exited 0" 10 && [ "$(tm display -p '#{alternate_on}')" = 0 ]; then
+	ok "$pick: SIGTERM exits 0 and restores the terminal"
+else
+	not_ok "$pick: SIGTERM exits 0 and restores the terminal"
+fi
+
+# No AMD GPU: said so, and d opens the demo host when there is one.
+empty=$TEST_TMP/empty
+mkdir -p "$empty/sys/bus/pci/devices" "$empty/sys/kernel/iommu_groups"
+if [ -d "$top_builddir/demo" ]; then
+	start 120 40 --root "$empty"
+	check "no GPU: said so" wait_for "No AMD GPU on this host"
+	keys d
+	check "no GPU: d opens the demo host" wait_for "(demo host)"
+	quit_ok "demo"
+fi
+finish

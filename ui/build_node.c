@@ -1,0 +1,113 @@
+/* The Node screen: how the node presents itself to Kubernetes and KubeVirt
+ * (mode, advertised resources, labels, the KubeVirt CR fragment), i.e. the
+ * things the operator otherwise checks with kubectl after the fact. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "build.h"
+
+void ui_build_kubevirt_snippet(const struct av_model *m, const struct av_resources *res,
+                               struct ui_rows *out)
+{
+	if (m->mode != AV_MODE_VF && m->mode != AV_MODE_PF) {
+		ui_rows_add(out, UI_TONE_DIM, "KubeVirt passthrough needs vf-passthrough or pf-passthrough (now %s).",
+		            av_mode_name(m->mode));
+		return;
+	}
+	uint32_t seen[32];
+	int n_seen = 0;
+	for (int i = 0; i < m->n_funcs && n_seen < 32; i++) {
+		const struct av_func *f = &m->funcs[i];
+		uint32_t key = (uint32_t)f->vendor << 16 | f->device;
+		bool dup = false;
+		for (int k = 0; k < n_seen; k++)
+			dup |= seen[k] == key;
+		if (f->selected && av_func_is_gpu(f) && !dup)
+			seen[n_seen++] = key;
+	}
+	if (n_seen == 0) {
+		ui_rows_add(out, UI_TONE_DIM, "No GPU function is selected, so there is nothing to permit.");
+		return;
+	}
+	static const char *const head[] = {
+		"spec:", "  configuration:", "    developerConfiguration:", "      featureGates:",
+		"      - HostDevices", "    permittedHostDevices:", "      pciHostDevices:",
+	};
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
+		ui_rows_add(out, UI_TONE_NORMAL, "%s", head[i]);
+	for (int k = 0; k < n_seen; k++) {
+		ui_rows_add(out, UI_TONE_NORMAL, "      - externalResourceProvider: true");
+		ui_rows_add(out, UI_TONE_NORMAL, "        pciVendorSelector: %04x:%04x", seen[k] >> 16, seen[k] & 0xffff);
+		ui_rows_add(out, UI_TONE_NORMAL, "        resourceName: %s", res->resource);
+	}
+}
+
+static void resources_rows(const struct av_model *m, const struct av_resources *res, struct ui_rows *out)
+{
+	ui_rows_heading(out, "Device plugin");
+	if (m->mode == AV_MODE_NONE) {
+		ui_rows_add(out, UI_TONE_DIM, "nothing advertised: no mode detected");
+		return;
+	}
+	ui_rows_add(out, res->n_healthy ? UI_TONE_GOOD : UI_TONE_WARN, "%s: %d (%d device%s, %d unhealthy)",
+	            res->resource, res->n_healthy, res->n_devices, res->n_devices == 1 ? "" : "s",
+	            res->n_devices - res->n_healthy);
+	for (int d = 0; d < res->n_devices; d++) {
+		const struct av_plugin_device *pd = &res->devices[d];
+		char funcs[160] = "";
+		for (int k = 0; k < pd->n_funcs; k++)
+			snprintf(funcs + strlen(funcs), sizeof(funcs) - strlen(funcs), "%s%s", k ? "," : "",
+			         m->funcs[pd->funcs[k]].bdf);
+		char numa[16];
+		snprintf(numa, sizeof(numa), pd->numa_node >= 0 ? "%d" : "-", pd->numa_node);
+		struct ui_row *row = ui_rows_add(out, pd->healthy ? UI_TONE_NORMAL : UI_TONE_BAD,
+		                                 "device %-6s numa %-3s %-9s %s", pd->id, numa,
+		                                 pd->healthy ? "healthy" : "UNHEALTHY", funcs);
+		if (row) {
+			row->depth = 1;
+			row->last = d + 1 == res->n_devices;
+			row->group = pd->group;
+			row->func = pd->n_funcs ? pd->funcs[0] : -1;
+		}
+	}
+}
+
+void ui_build_node(const struct av_model *m, const struct av_resources *res,
+                   const struct av_labels *labels, struct ui_rows *out)
+{
+	ui_rows_heading(out, "Mode");
+	ui_rows_add(out, m->mode == AV_MODE_NONE ? UI_TONE_WARN : UI_TONE_NORMAL, "%s (%s)", av_mode_name(m->mode),
+	            av_mode_source_name(m->mode_source));
+	if (m->mode_evidence)
+		ui_rows_add(out, UI_TONE_DIM, "evidence: %s", m->mode_evidence);
+	if (m->mode_warning)
+		ui_rows_add(out, UI_TONE_WARN, "warning: %s", m->mode_warning);
+	ui_rows_add(out, m->iommu_enabled ? UI_TONE_NORMAL : UI_TONE_BAD, "IOMMU %s, %d groups; vfio %s%s; kfd %s",
+	            m->iommu_enabled ? "on" : "OFF", m->n_groups,
+	            m->have_vfio_container ? "/dev/vfio/vfio" : "container absent",
+	            m->have_iommufd ? ", /dev/iommu" : "", m->have_kfd ? "present" : "absent");
+	ui_rows_blank(out);
+	resources_rows(m, res, out);
+
+	ui_rows_blank(out);
+	ui_rows_heading(out, "Node labels (what the labeller applies)");
+	if (!labels || labels->n == 0)
+		ui_rows_add(out, UI_TONE_DIM, "none");
+	for (int i = 0; labels && i < labels->n; i++)
+		ui_rows_add(out, UI_TONE_NORMAL, "%s=%s", labels->items[i].key, labels->items[i].value);
+	for (int i = 0; labels && i < labels->n_notes; i++)
+		ui_rows_add(out, UI_TONE_WARN, "left out: %s", labels->notes[i]);
+
+	ui_rows_blank(out);
+	ui_rows_heading(out, "KubeVirt CR (kubectl edit kubevirt -n kubevirt; or amdvirt kubevirt-config)");
+	ui_build_kubevirt_snippet(m, res, out);
+
+	if (m->n_diags > 0) {
+		ui_rows_blank(out);
+		ui_rows_heading(out, "Problems reading the host (%d)", m->n_diags);
+		for (int i = 0; i < m->n_diags; i++)
+			ui_rows_add(out, UI_TONE_WARN, "%s", m->diags[i].msg);
+	}
+}

@@ -1,0 +1,467 @@
+/* `amdvirt` on a terminal: the admin console.  This file owns the state
+ * and the one loop: it waits on the keyboard, inotify and the parked
+ * stderr, lets the current panel handle keys, and acts on the flags the
+ * panels return (rescan the host, re-run the checks, redraw, quit). */
+#include "config.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <locale.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "console.h"
+#include "discover.h"
+#include "evloop.h"
+#include "journal.h"
+#include "util.h"
+#include "watch.h"
+
+#define REFRESH_MS 5000
+/* inotify reports a bind as a burst of events; one rescan covers it. */
+#define SETTLE_MS 150
+#define STATUS_MS 4000
+
+void ui_console_status(struct ui_console *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->status, sizeof(c->status), fmt, ap);
+	va_end(ap);
+	c->status_until_ms = av_now_ms() + STATUS_MS;
+}
+
+void ui_console_log_text(struct ui_console *c, enum ui_tone tone, const char *text)
+{
+	struct ui_rows *log = &c->rows[UI_SCR_LOG];
+	struct ui_view *v = &c->views[UI_SCR_LOG];
+	bool follow = v->sel >= log->n - 1;
+	ui_journal_add(log, time(NULL), tone, text);
+	if (follow)
+		v->sel = log->n - 1;
+	else if (v->sel >= log->n)
+		v->sel = log->n - 1;
+}
+
+void ui_console_log(struct ui_console *c, enum ui_tone tone, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n >= 0)
+		ui_console_log_text(c, tone, text);
+	free(n >= 0 ? text : NULL);
+}
+
+void ui_console_drain_stderr(struct ui_console *c)
+{
+	char *text = ui_term_read_stderr(&c->term);
+	if (text) {
+		ui_console_log_text(c, UI_TONE_WARN, text);
+		free(text);
+	}
+}
+
+void ui_console_detail(struct ui_console *c)
+{
+	const struct ui_rows *rows = &c->rows[c->screen];
+	const struct ui_view *v = &c->views[c->screen];
+	ui_rows_clear(&c->detail);
+	if (v->sel < 0 || v->sel >= rows->n)
+		return;
+	const struct ui_row *row = &rows->v[v->sel];
+	switch (c->screen) {
+	case UI_SCR_DEVICES:
+	case UI_SCR_HIVES:
+		if (row->func >= 0)
+			ui_build_device_detail(&c->model, &c->res, row->func, &c->detail);
+		break;
+	case UI_SCR_GROUPS:
+		if (row->func >= 0)
+			ui_build_device_detail(&c->model, &c->res, row->func, &c->detail);
+		else if (row->group >= 0)
+			ui_build_group_detail(&c->model, &c->res, row->group, &c->detail);
+		break;
+	case UI_SCR_CHECKS:
+		if (c->checks_ran)
+			ui_build_check_detail(&c->checks, row->item, &c->detail);
+		break;
+	default:
+		break;
+	}
+}
+
+/* What a selection points at, so it survives a rescan that renumbers the
+ * model. */
+struct anchor {
+	char bdf[AV_BDF_LEN];
+	int group, item, index;
+};
+
+static void anchors_take(const struct ui_console *c, struct anchor *a)
+{
+	for (int s = 0; s < UI_NSCREENS; s++) {
+		const struct ui_rows *rows = &c->rows[s];
+		int sel = c->views[s].sel;
+		a[s] = (struct anchor){ .group = -1, .item = -1, .index = sel };
+		if (sel < 0 || sel >= rows->n)
+			continue;
+		const struct ui_row *row = &rows->v[sel];
+		if (row->func >= 0 && row->func < c->model.n_funcs)
+			snprintf(a[s].bdf, sizeof(a[s].bdf), "%s", c->model.funcs[row->func].bdf);
+		a[s].group = row->group;
+		a[s].item = row->item;
+	}
+}
+
+static void anchors_restore(struct ui_console *c, const struct anchor *a)
+{
+	for (int s = 0; s < UI_NSCREENS; s++) {
+		const struct ui_rows *rows = &c->rows[s];
+		int i = -1;
+		if (a[s].bdf[0]) {
+			int fi = av_model_find(&c->model, a[s].bdf);
+			i = fi >= 0 ? ui_rows_find_func(rows, fi) : -1;
+		} else if (a[s].group >= 0) {
+			i = ui_rows_find_group(rows, a[s].group);
+		} else if (a[s].item >= 0 && s == UI_SCR_CHECKS) {
+			i = ui_rows_find_item(rows, a[s].item);
+		}
+		if (i < 0)
+			i = a[s].index;
+		c->views[s].sel = i;
+		ui_view_clamp(&c->views[s], rows, c->list_height > 0 ? c->list_height : 10);
+	}
+}
+
+static void build_devices_screen(struct ui_console *c)
+{
+	struct ui_rows *r = &c->rows[UI_SCR_DEVICES];
+	ui_build_devices(&c->model, &c->res, r);
+	if (c->model.n_gpus > 0)
+		return;
+	ui_rows_add(r, UI_TONE_WARN, "No AMD GPU on this host (%d PCI functions, none of them an AMD GPU).",
+	            c->model.n_funcs);
+	if (!c->cli->demo && c->demo_dir)
+		ui_rows_add(r, UI_TONE_NORMAL, "Press d to open the demo host: a bundled fake host with MI300X GPUs.");
+}
+
+void ui_console_rebuild(struct ui_console *c)
+{
+	struct anchor a[UI_NSCREENS];
+	anchors_take(c, a);
+	for (int s = 0; s < UI_NSCREENS; s++)
+		if (s != UI_SCR_LOG)
+			ui_rows_clear(&c->rows[s]);
+	build_devices_screen(c);
+	ui_build_groups(&c->model, &c->rows[UI_SCR_GROUPS]);
+	ui_build_hives(&c->model, &c->res, &c->rows[UI_SCR_HIVES]);
+	if (c->checks_ran) {
+		ui_build_checks(&c->checks, NULL, &c->rows[UI_SCR_CHECKS]);
+		ui_rows_add(&c->rows[UI_SCR_CHECKS], UI_TONE_DIM, "(checks ran at %s; r runs them again)",
+		            c->checks_when);
+		c->rows[UI_SCR_CHECKS].v[c->rows[UI_SCR_CHECKS].n - 1].heading = true;
+	} else {
+		ui_build_checks(NULL, c->checks_why, &c->rows[UI_SCR_CHECKS]);
+	}
+	ui_build_node(&c->model, &c->res, c->have_labels ? &c->labels : NULL, &c->rows[UI_SCR_NODE]);
+	anchors_restore(c, a);
+	ui_console_detail(c);
+}
+
+static void derive(struct ui_console *c)
+{
+	if (av_resources_compute(&c->model, av_cli_naming(c->cli), &c->res) < 0)
+		memset(&c->res, 0, sizeof(c->res));
+	struct av_label_facts facts;
+	memset(&facts, 0, sizeof(facts));
+	c->have_labels = av_label_facts_read(c->cli->host, &c->model, &facts) == 0
+	                 && av_labels_compute(&c->model, &facts, &c->labels) == 0;
+	av_label_facts_clear(&facts);
+}
+
+static void release_model(struct ui_console *c)
+{
+	av_resources_clear(&c->res);
+	if (c->have_labels)
+		av_labels_clear(&c->labels);
+	c->have_labels = false;
+	av_model_free(&c->model);
+}
+
+/* Reads the host again with what the first discovery opened. */
+static int rescan(struct ui_console *c)
+{
+	struct av_cli *cli = c->cli;
+	struct av_discover_opts opts = {
+		.config = cli->config.present ? &cli->config : NULL,
+		.pcidb = cli->pcidb,
+		.forced_mode_set = cli->forced_mode_set,
+		.forced_mode = cli->forced_mode,
+		.record_hives = !cli->demo,
+	};
+	struct av_model m;
+	int r = av_discover(cli->host, &opts, &m);
+	if (r < 0) {
+		av_model_free(&m);
+		ui_console_log(c, UI_TONE_BAD, "cannot read the host again: %s", strerror(-r));
+		return r;
+	}
+	release_model(c);
+	c->model = m;
+	derive(c);
+	ui_watch_refresh(c->watch);
+	return 0;
+}
+
+static void run_checks(struct ui_console *c)
+{
+#if UI_HAVE_CHECKS
+	struct av_check_opts opts = { .all = false };
+	if (c->checks_ran)
+		av_check_report_clear(&c->checks);
+	c->checks_ran = av_checks_run(c->cli->host, c->cli->pcidb, &c->model, &opts, &c->checks) == 0;
+	c->checks_why = c->checks_ran ? NULL : "The checks could not run (out of memory).";
+	time_t now = time(NULL);
+	struct tm tm;
+	if (c->checks_ran && localtime_r(&now, &tm))
+		strftime(c->checks_when, sizeof(c->checks_when), "%H:%M:%S", &tm);
+	if (c->checks_ran)
+		ui_console_log(c, c->checks.counts[AV_CHECK_FAIL] ? UI_TONE_BAD : UI_TONE_NORMAL,
+		                "checks: %d pass, %d warn, %d fail", c->checks.counts[AV_CHECK_PASS],
+		                c->checks.counts[AV_CHECK_WARN], c->checks.counts[AV_CHECK_FAIL]);
+#else
+	c->checks_why = "The checks are not available in this build.";
+#endif
+}
+
+/* The demo host: next to the binary in a build tree, else installed
+ * (the same places `amdvirt --demo` looks). */
+static char *find_demo(void)
+{
+	const char *env = getenv("AMDVIRT_DEMO_DIR");
+	if (env && *env)
+		return strdup(env);
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *built = av_strdup_printf("%s/demo", dirname(exe));
+		if (built && access(built, F_OK) == 0)
+			return built;
+		free(built);
+	}
+	char *installed = strdup(AV_PKGDATADIR "/demo");
+	if (installed && access(installed, F_OK) == 0)
+		return installed;
+	free(installed);
+	return NULL;
+}
+
+/* First discovery through the command line's own path, so the host, the
+ * config and libpci are opened (and reported) exactly as for `list`. */
+static int open_host(struct ui_console *c)
+{
+	struct av_model m;
+	int rc = av_cli_discover(c->cli, &m);
+	if (rc != AV_EXIT_OK) {
+		av_model_free(&m);
+		return rc;
+	}
+	release_model(c);
+	c->model = m;
+	derive(c);
+	ui_watch_free(c->watch);
+	c->watch = ui_watch_new(c->cli->host);
+	return AV_EXIT_OK;
+}
+
+int ui_console_open_demo(struct ui_console *c)
+{
+	struct av_cli *cli = c->cli;
+	if (cli->demo || !c->demo_dir || c->model.n_gpus > 0) {
+		ui_console_status(c, "%s", cli->demo ? "This is the demo host already."
+		                           : c->model.n_gpus > 0 ? "This host has AMD GPUs; the demo is for hosts without."
+		                                                 : "No demo host is installed.");
+		return UI_HANDLED | UI_REDRAW;
+	}
+	av_host_free(cli->host);
+	av_pcidb_free(cli->pcidb);
+	cli->host = NULL;
+	cli->pcidb = NULL;
+	cli->root = c->demo_dir;
+	cli->demo = true;
+	if (open_host(c) != AV_EXIT_OK) {
+		ui_console_drain_stderr(c);
+		ui_console_status(c, "The demo host could not be opened; see the Log screen (6).");
+		return UI_HANDLED | UI_REDRAW;
+	}
+	ui_console_log(c, UI_TONE_NORMAL, "opened the demo host %s", c->demo_dir);
+	return UI_HANDLED | UI_REDRAW | UI_RECHECK;
+}
+
+static int getenv_int(const char *name, int dflt)
+{
+	const char *s = getenv(name);
+	long v;
+	if (!s || av_parse_long(s, 10, &v) < 0 || v < 0 || v > 1000000000)
+		return dflt;
+	return (int)v;
+}
+
+/* Returns when a panel asks to quit, a signal arrives, or after max_ticks
+ * turns (bounded runs for tests and valgrind). */
+static void loop(struct ui_console *c, int64_t started)
+{
+	int max_ticks = getenv_int("AMDVIRT_CONSOLE_MAX_TICKS", 0);
+	int refresh_ms = getenv_int("AMDVIRT_CONSOLE_REFRESH_MS", REFRESH_MS);
+	int64_t next_refresh = av_now_ms() + refresh_ms, settle_at = -1;
+	int flags = UI_REDRAW | UI_RECHECK;
+	bool first = true;
+
+	for (int tick = 0; !max_ticks || tick < max_ticks; tick++) {
+		if (flags & UI_RESCAN) {
+			rescan(c);
+			next_refresh = av_now_ms() + refresh_ms;
+		}
+		if (flags & (UI_RESCAN | UI_RECHECK)) {
+			if (first) {
+				/* The first frame comes before the checks, so the console
+				 * opens as fast as discovery allows. */
+				ui_console_rebuild(c);
+				ui_draw(c);
+				ui_console_log(c, UI_TONE_DIM, "console ready in %lld ms",
+				                (long long)(av_now_ms() - started));
+				first = false;
+			}
+			if (flags & UI_RECHECK)
+				run_checks(c);
+			ui_console_drain_stderr(c);
+			ui_console_rebuild(c);
+		}
+		if (flags & UI_QUIT)
+			return;
+		if (c->status[0] && av_now_ms() >= c->status_until_ms) {
+			c->status[0] = '\0';
+			flags |= UI_REDRAW;
+		}
+		if (flags & (UI_REDRAW | UI_RESIZE))
+			ui_draw(c);
+		flags = 0;
+
+		int64_t now = av_now_ms(), due = next_refresh;
+		if (settle_at >= 0 && settle_at < due)
+			due = settle_at;
+		if (c->status[0] && c->status_until_ms < due)
+			due = c->status_until_ms;
+		int timeout = due > now ? (int)(due - now) : 0;
+		if (max_ticks && timeout > 100)
+			timeout = 100;
+		struct pollfd p[3] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = ui_watch_fd(c->watch), .events = POLLIN },
+			{ .fd = c->term.stderr_fd, .events = POLLIN },
+		};
+		poll(p, 3, timeout);
+		if (ui_term_quit_requested()) {
+			ui_console_log(c, UI_TONE_NORMAL, "quit on a signal");
+			return;
+		}
+		if (p[2].revents & POLLIN) {
+			ui_console_drain_stderr(c);
+			if (c->screen == UI_SCR_LOG)
+				flags |= UI_REDRAW;
+		}
+		if ((p[1].revents & POLLIN) && ui_watch_drain(c->watch) && settle_at < 0)
+			settle_at = av_now_ms() + SETTLE_MS;
+		int key;
+		while (!(flags & UI_QUIT) && (key = ui_term_key()) >= 0) {
+			int f = ui_panel_key(c, key);
+			if ((f & UI_IGNORED) && key < 0x80)
+				ui_console_status(c, "Key '%c' does nothing here; ? lists the keys.", key);
+			flags |= f | ((f & UI_IGNORED) ? UI_REDRAW : 0);
+			if (f & UI_RESCAN)
+				ui_watch_drain(c->watch);
+		}
+		now = av_now_ms();
+		if ((settle_at >= 0 && now >= settle_at) || now >= next_refresh) {
+			settle_at = -1;
+			flags |= UI_RESCAN | UI_REDRAW;
+		}
+	}
+}
+
+static void console_free(struct ui_console *c)
+{
+	release_model(c);
+#if UI_HAVE_CHECKS
+	if (c->checks_ran)
+		av_check_report_clear(&c->checks);
+#endif
+	for (int s = 0; s < UI_NSCREENS; s++)
+		ui_rows_clear(&c->rows[s]);
+	ui_rows_clear(&c->detail);
+	ui_watch_free(c->watch);
+	free(c->demo_dir);
+}
+
+int av_cmd_console(struct av_cli *cli)
+{
+	int64_t started = av_now_ms();
+	struct ui_console c;
+	memset(&c, 0, sizeof(c));
+	c.cli = cli;
+	c.readonly = cli->readonly;
+	c.actions_available = UI_HAVE_ACTIONS;
+	c.checks_why = "The checks run in a moment.";
+	c.term.stderr_fd = c.term.saved_stderr = -1;
+	for (int s = 0; s < UI_NSCREENS; s++)
+		ui_rows_init(&c.rows[s]);
+	ui_rows_init(&c.detail);
+
+	/* Multibyte names and UTF-8 line drawing depend on the locale. */
+	setlocale(LC_ALL, "");
+	if (cli->n_args > 0) {
+		fprintf(stderr, "amdvirt: the console takes no arguments ('%s')\n", cli->args[0]);
+		return AV_EXIT_USAGE;
+	}
+	c.demo_dir = find_demo();
+	ui_term_park_stderr(&c.term);
+	ui_console_log(&c, UI_TONE_NORMAL, "amdvirt %s console on %s%s", PACKAGE_VERSION,
+	                cli->root, c.readonly ? " (read-only)" : "");
+	int rc = open_host(&c);
+	ui_console_drain_stderr(&c);
+	char *cause = NULL;
+	if (rc == AV_EXIT_OK && ui_term_start(&c.term, &cause) < 0)
+		rc = AV_EXIT_USAGE;
+	if (rc == AV_EXIT_OK) {
+		loop(&c, started);
+		ui_term_stop(&c.term);
+	}
+	char *rest = ui_term_unpark_stderr(&c.term);
+	if (rc != AV_EXIT_OK) {
+		/* Nothing was shown: what discovery said goes to the terminal. */
+		const struct ui_rows *log = &c.rows[UI_SCR_LOG];
+		for (int i = 0; i < log->n; i++)
+			if (log->v[i].tone != UI_TONE_NORMAL)
+				fprintf(stderr, "%s\n", log->v[i].text + 9);
+		if (cause)
+			fprintf(stderr, "amdvirt: %s; try 'amdvirt list'\n", cause);
+	}
+	if (rest)
+		fputs(rest, stderr);
+	free(rest);
+	free(cause);
+	console_free(&c);
+	return rc;
+}
