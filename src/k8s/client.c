@@ -21,6 +21,7 @@ struct av_k8s {
 	CURL *curl;
 	unsigned int seed;
 	char *token;                 /* as last read from token_file */
+	const atomic_bool *cancel;
 };
 
 static bool curl_ready;
@@ -68,6 +69,22 @@ void av_k8s_free(struct av_k8s *k)
 void av_k8s_set_retry(struct av_k8s *k, const struct av_k8s_retry *retry)
 {
 	k->retry = *retry;
+}
+
+void av_k8s_set_cancel(struct av_k8s *k, const atomic_bool *flag)
+{
+	k->cancel = flag;
+}
+
+static bool cancelled(const struct av_k8s *k)
+{
+	return k->cancel && atomic_load(k->cancel);
+}
+
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+	return cancelled(user) ? 1 : 0;
 }
 
 const char *av_k8s_origin(const struct av_k8s *k)
@@ -195,6 +212,11 @@ static CURLcode attempt(struct av_k8s *k, const char *method, const char *url,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	if (k->cancel) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, k);
+	}
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -263,11 +285,16 @@ static bool transient(CURLcode rc)
 	}
 }
 
-static void sleep_ms(long ms)
+/* Sleeps in slices so that a cancel ends the wait within 50 ms. */
+static void sleep_ms(const struct av_k8s *k, long ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	while (ms > 0 && !cancelled(k)) {
+		long slice = ms < 50 ? ms : 50;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = slice * 1000000L };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		ms -= slice;
+	}
 }
 
 int av_k8s_request(struct av_k8s *k, const char *method, const char *path,
@@ -286,6 +313,8 @@ int av_k8s_request(struct av_k8s *k, const char *method, const char *path,
 	}
 	for (int i = 0; i < k->retry.max_attempts; i++) {
 		long retry_after;
+		if (cancelled(k))
+			break;
 		int changed = reload_token(k, cause);
 		if (changed < 0) {
 			free(url);
@@ -306,7 +335,13 @@ int av_k8s_request(struct av_k8s *k, const char *method, const char *path,
 		if ((rc != CURLE_OK && !transient(rc)) || !av_k8s_retryable(resp->status)
 		    || i + 1 == k->retry.max_attempts)
 			break;
-		sleep_ms(av_k8s_backoff_ms(&k->retry, i, retry_after, &k->seed));
+		sleep_ms(k, av_k8s_backoff_ms(&k->retry, i, retry_after, &k->seed));
+	}
+	if (cancelled(k)) {
+		av_set_cause(cause, "%s %s: cancelled", method, url);
+		av_k8s_response_clear(resp);
+		free(url);
+		return -ECANCELED;
 	}
 	if (rc != CURLE_OK) {
 		av_set_cause(cause, "%s %s: %s (after %d attempts)", method, url,

@@ -5,6 +5,7 @@
 #ifndef AV_K8S_CLIENT_H
 #define AV_K8S_CLIENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -37,6 +38,10 @@ struct av_k8s_retry av_k8s_retry_defaults(void);
 struct av_k8s *av_k8s_new(struct av_k8s_conf *conf, char **cause);
 void av_k8s_free(struct av_k8s *k);
 void av_k8s_set_retry(struct av_k8s *k, const struct av_k8s_retry *retry);
+/* A flag that, once true (set from any thread), ends a transfer in
+ * progress and the retries: av_k8s_request then returns -ECANCELED.  NULL
+ * turns it off. */
+void av_k8s_set_cancel(struct av_k8s *k, const atomic_bool *flag);
 /* Where the credentials come from, for messages. */
 const char *av_k8s_origin(const struct av_k8s *k);
 

@@ -384,6 +384,45 @@ check "a missing DeviceConfig is named" grep -q "deviceconfig kube-amd-gpu/missi
 apply -- --deviceconfig bad
 check "a malformed --deviceconfig is a usage error" test "$RC" -eq 2
 
+# --- the daemon's labeller thread -------------------------------------------------
+DRIVE="$top_builddir/tests/peers/labeller-drive"
+if [ -x "$DRIVE" ]; then
+	drive() { # drive ENV... -- STEP...: output in $T/out
+		envs=""
+		while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs="$envs $1"; shift; done
+		shift
+		# shellcheck disable=SC2086
+		env AV_ROOT="$HOST" KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" $envs \
+			"$DRIVE" node1 "$@" >"$T/out" 2>"$T/err"
+		RC=$?
+		cat "$T/out" "$T/err" >>"$T/all-output"
+	}
+	"$PY" -c 'import json,sys; w=json.load(open(sys.argv[1])); w["amd.com/gpu.mode"]="pf-passthrough"; json.dump(w, open(sys.argv[2], "w"))' \
+		"$T/want.json" "$T/want2.json"
+
+	start_server
+	drive -- set "$T/want.json" wait set "$T/want.json" wait set "$T/want2.json" wait \
+		force "$T/want2.json" wait stop
+	check "worker: runs and stops" test "$RC" -eq 0
+	check "worker: every step succeeded" test "$(grep -c '^wait: 0$' "$T/out")" -eq 4
+	check "worker: an unchanged set sends nothing, a forced one only a GET" \
+		q '[e["method"] for e in log] == ["GET", "PATCH", "GET", "PATCH", "GET"]'
+	check "worker: the Node ends at the last set" q 'labels["amd.com/gpu.mode"] == "pf-passthrough"'
+	check "worker: logs what it changed" grep -q "^log: node node1: .* set" "$T/out"
+
+	start_server --inject 500 --inject 500 --inject 500 --inject 500 --inject 500 --inject 500 --inject 403
+	drive -- set "$T/want.json" wait-ok stop
+	check "worker: failures are retried later until they succeed" grep -q "^wait-ok: 0$" "$T/out"
+	check "worker: each failure is logged once" test "$(grep -c "labels not applied" "$T/out")" -eq 2
+	check "worker: the labels arrive after the failures" q 'len(patches) == 1 and labels == dict(labels, **want)'
+
+	start_server --inject slow:10
+	drive -- set "$T/want.json" sleep 500 stop
+	check "worker: the slow request was in flight" q 'len(log) == 0'
+	check "worker: stop ends a slow request at once" \
+		"$PY" -c 'import re,sys; m=re.search(r"stopped in (\d+) ms", open(sys.argv[1]).read()); sys.exit(not m or int(m.group(1)) > 2000)' "$T/out"
+fi
+
 # --- the token never appears ------------------------------------------------------
 check "the token never appears in any output" sh -c "! grep -q '$TOKEN' '$T/all-output'"
 
