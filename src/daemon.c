@@ -95,6 +95,14 @@ static void retry_later(struct av_daemon *d)
 {
 	int i = d->backoff < 3 ? d->backoff : 3;
 
+	/* kubelet.sock is created by bind(), a moment before kubelet
+	 * listens on it: a refused connect right then is retried soon. */
+	if (d->quick_retries > 0) {
+		d->quick_retries--;
+		av_timer_arm(d->reg_timer, 50);
+		return;
+	}
+
 	d->backoff++;
 	av_timer_arm(d->reg_timer, retry_ms[i]);
 }

@@ -35,6 +35,7 @@ struct av_daemon {
 	struct av_timer *reg_timer;
 	int backoff;                   /* index into the retry delays */
 	bool absent_logged;
+	int quick_retries;             /* kubelet.sock just appeared */
 
 	int ino_fd;
 	int wd_plugins, wd_vfio, wd_dev, wd_dri;

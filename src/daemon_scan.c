@@ -282,9 +282,11 @@ static void on_inotify(struct av_loop *loop, int fd, uint32_t events, void *user
 	if (d->stopping)
 		return;
 	if (restart) {
+		d->quick_retries = kubelet_new ? 20 : 0;
 		av_daemon_restart(d, d->wd_plugins < 0 ? "plugin directory was removed"
 		                                       : "our socket was removed (kubelet restarted)");
 	} else if (kubelet_new) {
+		d->quick_retries = 20;
 		if (d->reg == AV_REG_DONE)
 			av_daemon_restart(d, "kubelet.sock was created again (kubelet restarted)");
 		else

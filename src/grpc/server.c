@@ -516,50 +516,59 @@ static void conn_kick(struct sconn *c)
 		c->flush_scheduled = true;
 }
 
-static void on_accept(struct av_loop *loop, int lfd, uint32_t events, void *user)
+int av_grpc_server_adopt(struct av_grpc_server *srv, int fd)
 {
-	struct av_grpc_server *srv = user;
 	nghttp2_settings_entry iv[] = {
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 16384 },
 	};
+	struct sconn *c;
+	nghttp2_session *s;
 
+	if (srv->n_conns >= MAX_CONNS) {
+		close(fd);
+		return -EMFILE;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (nghttp2_session_server_new2(&s, srv->cbs, c, srv->opt) != 0) {
+		free(c);
+		close(fd);
+		return -ENOMEM;
+	}
+	av_h2conn_init(&c->h2, srv->loop, fd, s);
+	c->srv = srv;
+	if (nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, iv, 2) != 0 ||
+	    av_h2conn_watch(&c->h2, conn_io, c) < 0) {
+		av_h2conn_release(&c->h2);
+		free(c);
+		return -ENOMEM;
+	}
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->n_conns++;
+	if (!av_h2conn_flush(&c->h2))
+		conn_close(c);
+	return 0;
+}
+
+static void on_accept(struct av_loop *loop, int lfd, uint32_t events, void *user)
+{
+	struct av_grpc_server *srv = user;
+
+	/* A bounded batch per wake-up keeps one flood from starving the
+	 * connections already served. */
 	for (int i = 0; i < 16; i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct sconn *c;
-		nghttp2_session *s;
 
 		if (fd < 0)
 			return;
-		if (srv->n_conns >= MAX_CONNS) {
-			close(fd);
-			continue;
-		}
-		c = calloc(1, sizeof(*c));
-		if (c == NULL) {
-			close(fd);
-			continue;
-		}
-		if (nghttp2_session_server_new2(&s, srv->cbs, c, srv->opt) != 0) {
-			free(c);
-			close(fd);
-			continue;
-		}
-		av_h2conn_init(&c->h2, loop, fd, s);
-		c->srv = srv;
-		if (nghttp2_submit_settings(s, NGHTTP2_FLAG_NONE, iv, 2) != 0 ||
-		    av_h2conn_watch(&c->h2, conn_io, c) < 0) {
-			av_h2conn_release(&c->h2);
-			free(c);
-			continue;
-		}
-		c->next = srv->conns;
-		if (srv->conns != NULL)
-			srv->conns->prev = c;
-		srv->conns = c;
-		srv->n_conns++;
-		if (!av_h2conn_flush(&c->h2))
-			conn_close(c);
+		av_grpc_server_adopt(srv, fd);
 	}
 }
 
@@ -585,7 +594,7 @@ struct av_grpc_server *av_grpc_server_new(struct av_loop *loop, int lfd,
 	/* A peer flooding PINGs or SETTINGS without reading our ACKs is
 	 * dropped instead of growing our output queue. */
 	nghttp2_option_set_max_outbound_ack(srv->opt, 1000);
-	if (av_loop_add(loop, lfd, EPOLLIN, on_accept, srv) < 0)
+	if (lfd >= 0 && av_loop_add(loop, lfd, EPOLLIN, on_accept, srv) < 0)
 		goto fail;
 	return srv;
 fail:
@@ -594,7 +603,8 @@ fail:
 		nghttp2_session_callbacks_del(srv->cbs);
 		free(srv);
 	}
-	close(lfd);
+	if (lfd >= 0)
+		close(lfd);
 	return NULL;
 }
 
@@ -602,8 +612,10 @@ void av_grpc_server_free(struct av_grpc_server *srv)
 {
 	if (srv == NULL)
 		return;
-	av_loop_del(srv->loop, srv->lfd);
-	close(srv->lfd);
+	if (srv->lfd >= 0) {
+		av_loop_del(srv->loop, srv->lfd);
+		close(srv->lfd);
+	}
 	while (srv->conns != NULL) {
 		/* Best effort: let queued replies (an empty device list) out. */
 		av_h2conn_flush(&srv->conns->h2);

@@ -32,11 +32,15 @@ struct av_grpc_method {
 	av_grpc_handler_fn fn;
 };
 
-/* Takes ownership of the listening descriptor lfd.  methods must outlive
- * the server.  Returns NULL on allocation failure. */
+/* Takes ownership of the listening descriptor lfd (-1: connections only
+ * come through av_grpc_server_adopt).  methods must outlive the server.
+ * Returns NULL on allocation failure. */
 struct av_grpc_server *av_grpc_server_new(struct av_loop *loop, int lfd,
                                           const struct av_grpc_method *methods,
                                           size_t n_methods, void *user);
+/* Serves an already connected, non-blocking socket (taken over, closed on
+ * failure).  Returns 0 or -errno. */
+int av_grpc_server_adopt(struct av_grpc_server *srv, int fd);
 /* Closes the listener and every connection; close hooks of open calls run. */
 void av_grpc_server_free(struct av_grpc_server *srv);
 /* Connections whose output is not yet fully written. */
