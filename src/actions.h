@@ -16,6 +16,18 @@ enum av_step_kind {
 	AV_STEP_MODULE_LOAD,     /* libkmod insert (path = module name or file, value = params) */
 	AV_STEP_MODULE_UNLOAD,
 	AV_STEP_VERIFY,          /* a post-condition; value says what */
+	AV_STEP_RECORD,          /* add the unit's previous state to ROOT/var/lib/amdvirt/state.json */
+	AV_STEP_FORGET,          /* drop the unit's functions from the state file */
+};
+
+/* What a VERIFY step tests, so that it can be executed and not only read. */
+enum av_check {
+	AV_CHECK_DRIVER,         /* path is a device directory; value the driver name, "" for none */
+	AV_CHECK_TEXT,           /* the file reads value ("" also matches "(null)") */
+	AV_CHECK_EXISTS,
+	AV_CHECK_ABSENT,
+	AV_CHECK_NOT_OPEN,       /* no process of ROOT/proc holds path open */
+	AV_CHECK_POSITIVE,       /* the file holds an integer > 0 */
 };
 
 struct av_step {
@@ -23,6 +35,30 @@ struct av_step {
 	char *path;
 	char *value;
 	char *why;               /* short reason, for people */
+	enum av_check check;     /* VERIFY only */
+	bool pre;                /* VERIFY: a precondition (checked once, before changes) */
+	bool undo;               /* MODULE_LOAD: unload again on rollback */
+	int unit;                /* index into plan->units, -1 for host-wide steps */
+};
+
+/* The state of one function before a plan touches it: what rollback and
+ * `unbind` restore. */
+struct av_saved_func {
+	char bdf[AV_BDF_LEN];
+	char driver[AV_DRIVER_LEN];          /* "" when it had none */
+	char driver_override[AV_DRIVER_LEN]; /* "" when unset */
+	int iommu_group;
+	int autoprobe;                       /* PF sriov_drivers_autoprobe to restore, -1 untouched */
+	bool binding;                        /* the plan moves its driver: record it for unbind */
+};
+
+/* The unit of work and of rollback: one IOMMU group (bind/unbind) or the
+ * set of PFs and VFs a GIM load/unload touches. */
+struct av_plan_unit {
+	char *what;              /* "group 11" */
+	int iommu_group;         /* -1 when not a group */
+	struct av_saved_func *saved;
+	int n_saved;
 };
 
 struct av_plan {
@@ -31,6 +67,10 @@ struct av_plan {
 	int n_steps;
 	char **refusals;         /* why (parts of) the request cannot be done */
 	int n_refusals;
+	char **notes;            /* what needs nothing, and what follows ("already on vfio-pci") */
+	int n_notes;
+	struct av_plan_unit *units;
+	int n_units;
 };
 
 struct av_action_opts {
@@ -40,9 +80,16 @@ struct av_action_opts {
 	int n_params;
 	const char *module_path; /* gim .ko file */
 	bool bind_after_load;
+	/* Optional: the live host, for what the model does not carry (the
+	 * override, enable count and SR-IOV state of non-GPU functions, open
+	 * /dev/vfio nodes, loaded modules).  NULL plans from the model alone. */
+	struct av_host *host;
+	const char *expect_version; /* gim: spec.driver.version, NULL to skip */
 };
 
-/* Planning is pure: a function of the model and the request. */
+/* Planning is a function of the model, the request and (when opts->host is
+ * set) a read-only look at the live host.  Each returns 0 with a plan that
+ * may hold refusals, or -errno (-ENOMEM) with nothing to free. */
 int av_plan_bind(const struct av_model *m, const char *const *bdfs, int n_bdfs,
                  const struct av_action_opts *opts, struct av_plan *out);
 int av_plan_unbind(const struct av_model *m, struct av_host *host, const char *const *bdfs, int n_bdfs,
@@ -58,5 +105,9 @@ void av_plan_print(FILE *out, const struct av_plan *plan);
  * written as lines to log (may be NULL).  Returns 0, or -errno with *cause. */
 int av_plan_execute(struct av_host *host, const struct av_plan *plan, FILE *log, char **cause);
 void av_plan_clear(struct av_plan *plan);
+
+/* How long post-condition checks wait for the kernel (asynchronous probes,
+ * devtmpfs nodes).  Default 5000 ms; tests use 0. */
+void av_actions_set_settle_ms(int ms);
 
 #endif

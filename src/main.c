@@ -18,6 +18,9 @@ struct command {
 	int (*run)(struct av_cli *cli);
 };
 
+static int run_bind(struct av_cli *cli) { return av_cmd_bind(cli, true); }
+static int run_unbind(struct av_cli *cli) { return av_cmd_bind(cli, false); }
+
 
 
 
@@ -30,6 +33,9 @@ static const struct command commands[] = {
 	{ "daemon", av_cmd_daemon },
 	{ "labels", av_cmd_labels },
 	{ "kubevirt-config", av_cmd_kubevirt_config },
+	{ "bind", run_bind },
+	{ "unbind", run_unbind },
+	{ "gim", av_cmd_gim },
 };
 static const char *const contract_commands[] = {
 	"list", "check", "bind", "unbind", "gim", "labels", "kubevirt-config", "daemon",

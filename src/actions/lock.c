@@ -1,0 +1,46 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "lock.h"
+#include "util.h"
+
+int av_lock_take(struct av_host *host, int wait_ms, char **cause)
+{
+	char path[4096];
+	/* A fake or freshly mounted root may have no /run yet. */
+	if (mkdirat(av_host_rootfd(host), "run", 0755) < 0 && errno != EEXIST) {
+		av_set_cause(cause, "%s: %s", av_host_path(host, "/run", path, sizeof(path)), strerror(errno));
+		return -errno;
+	}
+	int fd = av_open(host, AV_LOCK_FILE, O_RDWR | O_CREAT, 0600);
+	if (fd < 0) {
+		av_set_cause(cause, "%s: %s", av_host_path(host, AV_LOCK_FILE, path, sizeof(path)), strerror(-fd));
+		return fd;
+	}
+	for (int waited = 0;; waited += 100) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		int err = errno;
+		if (err != EWOULDBLOCK || waited >= wait_ms) {
+			close(fd);
+			av_set_cause(cause, "%s: %s", av_host_path(host, AV_LOCK_FILE, path, sizeof(path)),
+			             err == EWOULDBLOCK ? "another amdvirt is changing drivers; try again" : strerror(err));
+			return -err;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+	}
+}
+
+void av_lock_release(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
