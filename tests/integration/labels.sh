@@ -38,9 +38,9 @@ N=0
 ok() { N=$((N + 1)); echo "ok $N - $*"; }
 not_ok() { N=$((N + 1)); FAILS=$((FAILS + 1)); echo "not ok $N - $*"; }
 check() { # check NAME COMMAND...: passes when the command succeeds
-	name=$1
+	what=$1
 	shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
 # q EXPR: a Python expression over the request log (log), the server's
@@ -225,6 +225,32 @@ check "second run says up to date" grep -q "labels up to date" "$T/out"
 apply -- --json
 check "--apply --json reports patched=false" \
 	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(d["patched"] or d["node"] != "node1" or d["patch"] is not None)' "$T/out"
+
+# Every scenario: the Node ends with exactly its labels and the foreign ones.
+for f in "$T"/labels-*.json; do
+	[ -e "$f" ] || continue
+	name=$(basename "$f" .json)
+	name=${name#labels-}
+	host="$T/host-$name"
+	if [ "$host" != "$HOST" ]; then
+		mkdir -p "$host/var/run/secrets/kubernetes.io/serviceaccount"
+		cp "$SA/ca.crt" "$SA/token" "$host/var/run/secrets/kubernetes.io/serviceaccount/"
+	fi
+	start_server
+	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" NODE_NAME=node1 \
+		"$AMDVIRT" --root "$host" labels --apply >"$T/out" 2>"$T/err"
+	check "apply $name: exit 0" test $? -eq 0
+	check "apply $name: the Node ends with exactly the scenario's labels and the foreign ones" \
+		"$PY" -c '
+import json, sys
+want = json.load(open(sys.argv[1]))
+node = json.load(open(sys.argv[2]))["nodes"][0]["metadata"]["labels"]
+foreign = {"kubernetes.io/hostname", "amd.com/foo", "amd.com/gpu.family",
+           "amd.com/gpu.device-id.0x74b5", "gpu.operator.amd.com/other.dc.driver"}
+before = json.load(open(sys.argv[3]))["nodes"][0]["metadata"]["labels"]
+sys.exit(node != dict(want, **{k: before[k] for k in foreign}))' "$f" "$T/state.json" "$T/objects.json"
+	cat "$T/out" "$T/err" >>"$T/all-output"
+done
 
 # --- retries ----------------------------------------------------------------
 start_server --inject 500 --inject 429:1 --inject 503
