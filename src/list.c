@@ -55,7 +55,7 @@ cJSON *av_func_json(const struct av_model *m, const struct av_func *f)
 	add_int_or_null(o, "numa_node", f->numa_node);
 	add_str_or_null(o, "hive", f->hive >= 0 ? m->hives[f->hive].id : NULL);
 	cJSON_AddBoolToObject(o, "selected", f->selected);
-	cJSON_AddBoolToObject(o, "in_use", f->enable_count > 0);
+	cJSON_AddBoolToObject(o, "in_use", av_func_in_use(f));
 	if (f->role == AV_ROLE_VF)
 		add_str_or_null(o, "physfn", f->physfn >= 0 ? m->funcs[f->physfn].bdf : NULL);
 	if (f->role != AV_ROLE_PF)
@@ -208,7 +208,7 @@ static void print_func(FILE *out, const struct palette *p, const struct av_model
 		fprintf(out, " hive %s", m->hives[f->hive].id);
 	if (f->role == AV_ROLE_PF && f->sriov_total >= 0)
 		fprintf(out, " vfs %d/%d", f->sriov_num, f->sriov_total);
-	if (f->enable_count > 0 && f->role == AV_ROLE_VF)
+	if (av_func_in_use(f))
 		fprintf(out, " %sin use%s", p->warn, p->off);
 	if (f->selected)
 		fprintf(out, " %s*%s", p->good, p->off);
@@ -237,15 +237,17 @@ void av_list_text(FILE *out, const struct av_model *m, const struct av_resources
 			print_func(out, p, m, &m->funcs[f->vfs[k]], k + 1 == f->n_vfs ? "  `- " : "  |- ");
 	}
 
-	int not_viable = 0, gpu_groups = 0;
+	/* Only groups that hold a target matter here: a PF on gim shares no
+	 * group with a VM, so its group being "not viable" is no news. */
+	int not_viable = 0, target_groups = 0;
 	for (int gi = 0; gi < m->n_groups; gi++) {
 		const struct av_group *g = &m->groups[gi];
-		bool gpu = false;
+		bool target = false;
 		for (int k = 0; k < g->n_members; k++)
-			gpu |= av_func_is_gpu(&m->funcs[g->members[k]]);
-		if (!gpu)
+			target |= m->funcs[g->members[k]].selected;
+		if (!target)
 			continue;
-		gpu_groups++;
+		target_groups++;
 		if (g->viable)
 			continue;
 		not_viable++;
@@ -256,9 +258,12 @@ void av_list_text(FILE *out, const struct av_model *m, const struct av_resources
 		}
 		fputc('\n', out);
 	}
-	fprintf(out, "\n%d GPU%s, %d IOMMU group%s with GPUs (%d not viable), %d hive%s\n", m->n_gpus,
-	        m->n_gpus == 1 ? "" : "s", gpu_groups, gpu_groups == 1 ? "" : "s", not_viable,
-	        m->n_hives, m->n_hives == 1 ? "" : "s");
+	int n_vfs = 0;
+	for (int i = 0; i < m->n_gpus; i++)
+		n_vfs += m->funcs[m->gpus[i]].n_vfs;
+	fprintf(out, "\n%d GPU%s, %d VF%s, %d target group%s (%d not viable), %d hive%s\n", m->n_gpus,
+	        m->n_gpus == 1 ? "" : "s", n_vfs, n_vfs == 1 ? "" : "s", target_groups,
+	        target_groups == 1 ? "" : "s", not_viable, m->n_hives, m->n_hives == 1 ? "" : "s");
 	for (int h = 0; h < m->n_hives; h++) {
 		fprintf(out, "hive %s:", m->hives[h].id);
 		for (int k = 0; k < m->hives[h].n_members; k++)

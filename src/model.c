@@ -49,6 +49,11 @@ bool av_func_on(const struct av_func *f, const char *driver)
 	return strcmp(f->driver, driver) == 0;
 }
 
+bool av_func_in_use(const struct av_func *f)
+{
+	return f->enable_count > 0 && av_func_on(f, "vfio-pci");
+}
+
 static const char *const mode_names[] = {
 	[AV_MODE_NONE] = "none",
 	[AV_MODE_CONTAINER] = "container",

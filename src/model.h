@@ -121,6 +121,9 @@ const struct av_group *av_model_group(const struct av_model *m, int id);
 
 bool av_func_is_gpu(const struct av_func *f);  /* role PF or VF */
 bool av_func_on(const struct av_func *f, const char *driver);
+/* Held by a VM or other vfio user: vfio-pci enables a function only while
+ * it is open, whereas a host driver keeps its functions enabled. */
+bool av_func_in_use(const struct av_func *f);
 const char *av_mode_name(enum av_mode mode);   /* "vf-passthrough", ... "none" */
 int av_mode_parse(const char *s, enum av_mode *out); /* 0 or -EINVAL */
 const char *av_mode_source_name(enum av_mode_source s);
