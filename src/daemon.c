@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -24,6 +25,14 @@
 #define DRAIN_MS 1000
 
 static const int retry_ms[] = { 1000, 2000, 5000, 10000 };
+
+double av_daemon_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
 
 /* ROOT/var/lib/kubelet/device-plugins may not exist before kubelet runs;
  * kubelet creates it the same way, so making it ourselves is harmless. */
@@ -118,7 +127,8 @@ static void on_registered(void *user, int code, const char *message, const uint8
 		d->reg = AV_REG_DONE;
 		d->backoff = 0;
 		d->absent_logged = false;
-		av_log("registered %s with kubelet (endpoint %s)", d->resource, d->sock_name);
+		av_log("registered %s with kubelet (endpoint %s, %.1f ms after start)", d->resource,
+		       d->sock_name, av_daemon_clock_ms() - d->started_ms);
 		return;
 	}
 	d->reg = AV_REG_IDLE;
@@ -275,7 +285,9 @@ int av_daemon_run(struct av_cli *cli)
 	                       .sig_fd = -1, .wd_plugins = -1, .wd_vfio = -1, .wd_dev = -1,
 	                       .wd_dri = -1 };
 	int rc = AV_EXIT_USAGE;
+	bool early;
 
+	d.started_ms = av_daemon_clock_ms();
 	av_plugin_init(&d.plugin);
 	d.resync_ms = (cli->resync_seconds > 0 ? cli->resync_seconds : 60) * 1000;
 	d.loop = av_loop_new();
@@ -289,19 +301,35 @@ int av_daemon_run(struct av_cli *cli)
 		fprintf(stderr, "amdvirt: daemon: cannot set up the event loop\n");
 		goto out;
 	}
-	if (av_daemon_rescan(&d, true) < 0)
+	if (av_daemon_open_host(cli) < 0)
 		goto out;
-	snprintf(d.resource, sizeof(d.resource), "%s", d.plugin.res.resource);
-	av_daemon_socket_name(d.resource, d.sock_name, sizeof(d.sock_name));
 	av_host_path(cli->host, AV_PLUGIN_DIR, d.dir, sizeof(d.dir));
 	if (av_daemon_watch_init(&d) < 0)
 		goto out;
-	if (serve(&d) < 0)
+	/* With single naming the resource does not depend on the host, so the
+	 * Register call goes out first and kubelet works on it while the host
+	 * is read (its dial-back is answered once the loop runs). */
+	early = av_cli_naming(cli) == AV_NAMING_SINGLE;
+	if (early) {
+		snprintf(d.resource, sizeof(d.resource), "%s",
+		         av_resource_name(AV_MODE_NONE, AV_NAMING_SINGLE));
+		av_daemon_socket_name(d.resource, d.sock_name, sizeof(d.sock_name));
+		if (serve(&d) < 0)
+			goto out;
+		av_daemon_register_now(&d);
+	}
+	if (av_daemon_rescan(&d, true) < 0)
 		goto out;
-	av_log("device plugin %s: %d devices (%d healthy), mode %s; serving %s/%s", d.resource,
-	       d.plugin.res.n_devices, d.plugin.res.n_healthy, av_mode_name(d.plugin.model.mode),
-	       d.dir, d.sock_name);
-	av_daemon_register_now(&d);
+	if (!early) {
+		snprintf(d.resource, sizeof(d.resource), "%s", d.plugin.res.resource);
+		av_daemon_socket_name(d.resource, d.sock_name, sizeof(d.sock_name));
+		if (serve(&d) < 0)
+			goto out;
+		av_daemon_register_now(&d);
+	}
+	av_log("device plugin %s: %d devices (%d healthy), mode %s, host read in %.1f ms; "
+	       "serving %s/%s", d.resource, d.plugin.res.n_devices, d.plugin.res.n_healthy,
+	       av_mode_name(d.plugin.model.mode), d.scan_ms, d.dir, d.sock_name);
 	av_timer_arm(d.resync_timer, d.resync_ms);
 	if (av_loop_run(d.loop) < 0) {
 		av_log("event loop failed: %s", strerror(errno));

@@ -46,9 +46,13 @@ struct av_daemon {
 
 	int sig_fd;
 	bool stopping;
+	double started_ms;             /* for the figures in the log */
+	double scan_ms;                /* duration of the last discovery */
 };
 
 /* daemon_scan.c */
+/* Opens ROOT and loads --config once.  Returns 0 or -errno (reported). */
+int av_daemon_open_host(struct av_cli *cli);
 int av_daemon_watch_init(struct av_daemon *d);
 void av_daemon_watch_close(struct av_daemon *d);
 /* Re-reads the host and hands the list to the plugin (first: print the
@@ -61,6 +65,7 @@ int av_daemon_watch_plugins(struct av_daemon *d);
 /* daemon.c */
 void av_daemon_restart(struct av_daemon *d, const char *why);
 void av_daemon_register_now(struct av_daemon *d);
+double av_daemon_clock_ms(void);
 /* "amdvirt-amd_com_gpu.sock" for "amd.com/gpu" (contract section 4). */
 void av_daemon_socket_name(const char *resource, char *buf, size_t size);
 

@@ -140,6 +140,58 @@ static void watch_funcs(struct av_daemon *d, const struct av_model *m, const str
 	}
 }
 
+int av_daemon_open_host(struct av_cli *cli)
+{
+	char *cause = NULL;
+
+	if (cli->host == NULL && (cli->host = av_host_open(cli->root, &cause)) == NULL) {
+		fprintf(stderr, "amdvirt: cannot open host root %s\n", cause ? cause : cli->root);
+		free(cause);
+		return -ENOENT;
+	}
+	if (cli->config_path != NULL && !cli->config.present &&
+	    av_config_load(&cli->config, cli->config_path, &cause) < 0) {
+		fprintf(stderr, "amdvirt: %s\n", cause ? cause : cli->config_path);
+		free(cause);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What av_cli_discover does, minus libpci's name database: the daemon shows
+ * no product names, and pci.ids costs megabytes and milliseconds. */
+static int discover(struct av_cli *cli, bool first, struct av_model *m)
+{
+	struct av_discover_opts opts = {
+		.config = cli->config.present ? &cli->config : NULL,
+		.forced_mode_set = cli->forced_mode_set,
+		.forced_mode = cli->forced_mode,
+		.record_hives = first && !cli->demo,
+	};
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = av_daemon_open_host(cli);
+	if (rc < 0)
+		return rc;
+	opts.config = cli->config.present ? &cli->config : NULL;
+	rc = av_discover(cli->host, &opts, m);
+	if (rc < 0) {
+		if (first)
+			fprintf(stderr, "amdvirt: %s: cannot read the host (%s)\n", cli->root,
+			        strerror(-rc));
+		else
+			av_log("rescan failed: %s; keeping the last device list", strerror(-rc));
+		av_model_free(m);
+		return rc;
+	}
+	for (int i = 0; first && i < m->n_diags; i++)
+		fprintf(stderr, "amdvirt: %s\n", m->diags[i].msg);
+	if (first && m->mode_warning != NULL)
+		fprintf(stderr, "amdvirt: warning: %s\n", m->mode_warning);
+	return 0;
+}
+
 int av_daemon_rescan(struct av_daemon *d, bool first)
 {
 	struct av_cli *cli = d->cli;
@@ -148,25 +200,12 @@ int av_daemon_rescan(struct av_daemon *d, bool first)
 	bool renamed;
 	int rc;
 
-	if (first) {
-		if (av_cli_discover(cli, &m) != AV_EXIT_OK)
-			return -EIO;
-	} else {
-		struct av_discover_opts opts = {
-			.config = cli->config.present ? &cli->config : NULL,
-			.pcidb = cli->pcidb,
-			.forced_mode_set = cli->forced_mode_set,
-			.forced_mode = cli->forced_mode,
-		};
+	double t0 = av_daemon_clock_ms();
 
-		memset(&m, 0, sizeof(m));
-		rc = av_discover(cli->host, &opts, &m);
-		if (rc < 0) {
-			av_log("rescan failed: %s; keeping the last device list", strerror(-rc));
-			av_model_free(&m);
-			return rc;
-		}
-	}
+	rc = discover(cli, first, &m);
+	if (rc < 0)
+		return rc;
+	d->scan_ms = av_daemon_clock_ms() - t0;
 	rc = av_resources_compute(&m, av_cli_naming(cli), &r);
 	renamed = rc == 0 && d->plugin.have_model && strcmp(r.resource, d->plugin.res.resource) != 0;
 	/* A new mode can mean another resource: devices of the old one are

@@ -164,6 +164,10 @@ bool av_h2conn_io(struct av_h2conn *c, uint32_t events)
 			used = nghttp2_session_mem_recv(c->session, buf, (size_t)n);
 			if (used < 0)
 				return die(c, nghttp2_strerror((int)used));
+			/* A short read drained the socket: skip the read that would
+			 * only say EAGAIN (epoll is level-triggered). */
+			if ((size_t)n < sizeof(buf))
+				break;
 			budget = (size_t)n < budget ? budget - (size_t)n : 0;
 		}
 	}
