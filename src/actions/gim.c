@@ -111,11 +111,11 @@ static int plan_load(const struct av_model *m, const struct av_action_opts *opts
 		if (for_pf) {
 			if (strcmp(fx.driver, "vfio-pci") && strcmp(fx.driver_override, "vfio-pci"))
 				r = av_int_push(&reserve, &n_reserve, m->gpus[k]);
+		} else if (fx.sriov_total <= 0) {
+			r = av_plan_note(p, "%s has no SR-IOV capability; gim cannot make VFs on it", f->bdf);
 		} else if (!strcmp(fx.driver, "amdgpu")) {
 			r = av_plan_refuse(p, "%s is owned by amdgpu: unbind it (and blacklist amdgpu) before loading gim",
 			                   f->bdf);
-		} else if (fx.sriov_total <= 0) {
-			r = av_plan_note(p, "%s has no SR-IOV capability; gim cannot make VFs on it", f->bdf);
 		} else if (fx.driver[0]) {
 			r = av_plan_refuse(p, "%s is on %s: gim only claims PFs without a driver", f->bdf, fx.driver);
 		} else if (fx.driver_override[0] && strcmp(fx.driver_override, "gim")) {

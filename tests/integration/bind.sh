@@ -1,0 +1,93 @@
+#!/bin/sh
+# bind / unbind / gim with the real binary on a fake host: a separate
+# process cannot be given the fake kernel, so this covers --dry-run (the
+# exact plan, and that nothing changes), refusals and exit codes.
+# Execution against kernel semantics is in tests/unit/test_actions_exec.c.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+# A host laid out as sysfs is: a bridge, an MI300X PF on amdgpu alone in
+# group 11, and a PF + audio function sharing group 30.
+fake_host() {
+	local r=$1 d
+	mkdir -p "$r/sys/bus/pci/devices" "$r/sys/kernel/iommu_groups" "$r/dev/vfio" "$r/proc"
+	: > "$r/sys/bus/pci/drivers_probe"
+	for drv in pcieport amdgpu snd_hda_intel vfio-pci; do
+		mkdir -p "$r/sys/bus/pci/drivers/$drv"
+		: > "$r/sys/bus/pci/drivers/$drv/bind"
+		: > "$r/sys/bus/pci/drivers/$drv/unbind"
+	done
+	# dev BDF PARENT-DIR VENDOR DEVICE CLASS DRIVER GROUP [SRIOV-TOTAL]
+	dev() {
+		d=$r/sys/devices/pci0000:00$2/$1
+		mkdir -p "$d" "$r/sys/kernel/iommu_groups/$7/devices"
+		echo "$3" > "$d/vendor"; echo "$4" > "$d/device"; echo "$5" > "$d/class"
+		echo '(null)' > "$d/driver_override"; echo 1 > "$d/enable"; echo -1 > "$d/numa_node"
+		if [ -n "${8:-}" ]; then
+			echo "$8" > "$d/sriov_totalvfs"; echo 0 > "$d/sriov_numvfs"; echo 1 > "$d/sriov_drivers_autoprobe"
+		fi
+		local up=../../../..
+		[ -n "$2" ] && up=$up/..
+		ln -s "$up/bus/pci/drivers/$6" "$d/driver"
+		ln -s "$up/kernel/iommu_groups/$7" "$d/iommu_group"
+		ln -s "../../../devices/pci0000:00$2/$1" "$r/sys/bus/pci/devices/$1"
+		ln -s "../../../../devices/pci0000:00$2/$1" "$r/sys/kernel/iommu_groups/$7/devices/$1"
+	}
+	dev 0000:00:01.0 "" 0x1022 0x14ab 0x060400 pcieport 10
+	dev 0000:05:00.0 /0000:00:01.0 0x1002 0x74a1 0x120000 amdgpu 11 16
+	dev 0000:00:03.0 "" 0x1022 0x14ab 0x060400 pcieport 30
+	dev 0000:07:00.0 /0000:00:03.0 0x1002 0x740f 0x038000 amdgpu 30
+	dev 0000:07:00.1 /0000:00:03.0 0x1002 0xab38 0x040300 snd_hda_intel 30
+}
+
+R=$TEST_TMP/host
+fake_host "$R"
+tree_sum() { (cd "$R" && find . -printf '%p %l\n' | sort && cat sys/devices/pci0000:00/*/*/driver_override) | md5sum; }
+before=$(tree_sum)
+
+run() { # EXPECTED-EXIT ARGS...: output in $TEST_TMP/out, errors in $TEST_TMP/err
+	local want=$1 rc=0
+	shift
+	"$AMDVIRT" --root "$R" "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+	[ "$rc" = "$want" ] || { echo "exit $rc, expected $want: amdvirt $*" >&2; cat "$TEST_TMP/err" >&2; return 1; }
+}
+has() { grep -qF -- "$1" "$TEST_TMP/${2:-out}"; }
+
+check "bind --dry-run exits 0" run 0 --driver-type pf-passthrough bind --dry-run 0000:05:00.0
+check "the plan writes driver_override before unbinding" sh -c "
+	grep -n 'driver_override <- \"vfio-pci\"' '$TEST_TMP/out' | cut -d: -f1 > '$TEST_TMP/a'
+	grep -n 'drivers/amdgpu/unbind' '$TEST_TMP/out' | cut -d: -f1 > '$TEST_TMP/b'
+	[ \$(cat '$TEST_TMP/a') -lt \$(cat '$TEST_TMP/b') ]"
+check "the plan loads vfio-pci first" has "   1. load    vfio-pci"
+check "the plan verifies the driver and the group node" sh -c "grep -qF 'driver is vfio-pci' '$TEST_TMP/out' && grep -qF '/dev/vfio/11 exists' '$TEST_TMP/out'"
+check "the plan records the previous driver" has "record  /var/lib/amdvirt/state.json: 0000:05:00.0 was on amdgpu"
+check "dry-run changed nothing" [ "$(tree_sum)" = "$before" ]
+check "no lock or state file was made" [ ! -e "$R/run/amdvirt.lock" -a ! -e "$R/var/lib/amdvirt" ]
+
+check "a shared group is refused (exit 1)" run 1 --driver-type pf-passthrough bind --dry-run 0000:07:00.0
+check "the refusal names the other endpoint and its driver" has "0000:07:00.1 is on the host driver snd_hda_intel" err
+check "--force plans the whole group" run 0 --driver-type pf-passthrough bind --dry-run --force 0000:07:00.0
+check "... moving the audio function too" has "drivers/snd_hda_intel/unbind <- \"0000:07:00.1\""
+check "... and leaving the bridge alone" sh -c "! grep -q 0000:00:03.0 '$TEST_TMP/out'"
+check "a bridge is refused" run 1 bind --dry-run 0000:00:01.0
+check "... saying why" has "is a bridge" err
+check "a refused bind without --dry-run changes nothing" run 1 --driver-type pf-passthrough bind 0000:07:00.0
+check "... really nothing" [ "$(tree_sum)" = "$before" ]
+
+check "bind with no target is a usage error (2)" run 2 bind
+check "gim without load/unload is a usage error (2)" run 2 gim
+check "bad BDF refused" run 1 bind --dry-run nonsense
+check "unbind of a function not on vfio-pci has nothing to do" run 0 unbind --dry-run 0000:05:00.0
+check "... and says so" has "group 11: nothing is on vfio-pci"
+
+check "gim load refuses while amdgpu owns a PF" run 1 --driver-type vf-passthrough gim load --dry-run
+check "... naming it" has "0000:05:00.0 is owned by amdgpu" err
+rm "$R/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/driver"
+before=$(tree_sum)
+check "gim load --dry-run plans autoprobe, modules and checks" \
+	run 0 --driver-type vf-passthrough gim load --dry-run --param vf_num=4 --module-path /opt/gim.ko
+check "... autoprobe off before the VFs exist" has "0000:05:00.0/sriov_drivers_autoprobe <- \"0\""
+check "... gim loaded from the file with its parameters" has "load    /opt/gim.ko vf_num=4"
+check "... and the VF count verified" has "0000:05:00.0/sriov_numvfs reads \"4\""
+check "... changing nothing" [ "$(tree_sum)" = "$before" ]
+check "gim unload when gim is not loaded has nothing to do" run 0 gim unload --dry-run
+finish
