@@ -132,10 +132,16 @@ int av_cfg_rebar(const uint8_t *cfg, int len, unsigned id, struct av_rebar_entry
 
 bool av_cfg_has_vsec(const uint8_t *cfg, int len, uint16_t vsec_id)
 {
-	for (int off = av_cfg_find_ecap(cfg, len, AV_ECAP_VSEC, 0); off;
-	     off = av_cfg_find_ecap(cfg, len, AV_ECAP_VSEC, off))
-		if ((av_cfg_get(cfg, len, off + 0x04, 4) & 0xffff) == vsec_id)
+	int off = 0x100;
+	/* One bounded walk: a looping chain must not loop us. */
+	for (int hops = 0; off >= 0x100 && hops < (4096 - 0x100) / 8; hops++) {
+		uint32_t hdr = av_cfg_get(cfg, len, off, 4);
+		if (hdr == 0 || hdr == 0xffffffffu)
+			return false;
+		if ((hdr & 0xffff) == AV_ECAP_VSEC && (av_cfg_get(cfg, len, off + 0x04, 4) & 0xffff) == vsec_id)
 			return true;
+		off = (int)(hdr >> 20) & 0xffc;
+	}
 	return false;
 }
 
