@@ -155,6 +155,17 @@ static int parse_amdvirt(struct av_config *cfg, const cJSON *ext, const char *wh
 		av_set_cause(cause, "%s: spec.amdvirt.resourceNaming '%s' is not single or mixed", what, cfg->resource_naming);
 		return -EINVAL;
 	}
+	char *vendor = NULL;
+	if ((r = dup_string(ext, "vendorID", "spec.amdvirt.vendorID", what, &vendor, cause)) < 0)
+		return r;
+	if (vendor) {
+		r = av_parse_hex16(vendor, &cfg->vendor_id);
+		if (r < 0)
+			av_set_cause(cause, "%s: spec.amdvirt.vendorID '%s' is not a 4-digit hex vendor ID", what, vendor);
+		free(vendor);
+		if (r < 0)
+			return r;
+	}
 	if ((r = member(ext, "hives", cJSON_Array, "spec.amdvirt.hives", what, &v, cause)) <= 0)
 		return r;
 	int n = cJSON_GetArraySize(v);
@@ -252,6 +263,16 @@ int av_config_load(struct av_config *cfg, const char *path, char **cause)
 	int r = av_config_from_json(cfg, root, path, cause);
 	cJSON_Delete(root);
 	return r;
+}
+
+bool av_config_lab_device(const struct av_config *cfg, uint16_t vendor, uint16_t device)
+{
+	if (!cfg || !cfg->vendor_id || cfg->vendor_id != vendor)
+		return false;
+	for (int i = 0; i < cfg->n_device_ids; i++)
+		if (cfg->device_ids[i] == device)
+			return true;
+	return false;
 }
 
 static void free_list(char **list, int n)

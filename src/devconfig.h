@@ -26,7 +26,13 @@ struct av_config {
 	int *hive_sizes;
 	int n_hives;
 	char *resource_naming;    /* spec.amdvirt.resourceNaming: single | mixed */
+	uint16_t vendor_id;       /* spec.amdvirt.vendorID; 0 when absent (AMD) */
 };
+
+/* Lab hosts: spec.amdvirt.vendorID plus vfioConfig.deviceIDs make another
+ * vendor's functions count as GPU functions, so the whole tool can be run
+ * against an emulated SR-IOV device.  True for such a function. */
+bool av_config_lab_device(const struct av_config *cfg, uint16_t vendor, uint16_t device);
 
 /* Parses a DeviceConfig object.  what names the source in messages (a file
  * path or "NS/NAME").  Unknown fields are ignored; a field of the wrong type

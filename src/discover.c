@@ -273,14 +273,14 @@ static int read_function(struct ctx *c, int devfd, const char *bdf, struct av_fu
 	if (read_int_attr(c, dfd, bdf, "numa_node", &numa) == 0)
 		f->numa_node = numa < 0 ? -1 : numa;
 
-	if (f->vendor == AV_VENDOR_AMD) {
+	if (f->vendor == AV_VENDOR_AMD)
 		f->known = av_ids_lookup(f->device);
-		if (f->known || av_class_is_gpu(f->class_code)) {
-			f->role = AV_ROLE_PF;
-			read_gpu_details(c, dfd, f);
-			if (f->physfn == -2 || (f->known && f->known->is_vf))
-				f->role = AV_ROLE_VF;
-		}
+	if ((f->vendor == AV_VENDOR_AMD && (f->known || av_class_is_gpu(f->class_code)))
+	    || av_config_lab_device(c->opts->config, f->vendor, f->device)) {
+		f->role = AV_ROLE_PF;
+		read_gpu_details(c, dfd, f);
+		if (f->physfn == -2 || (f->known && f->known->is_vf))
+			f->role = AV_ROLE_VF;
 	}
 	close(dfd);
 	return 0;
@@ -419,10 +419,12 @@ static void name_functions(struct ctx *c)
 		f->pci_name = av_pcidb_device_name(c->opts->pcidb, f->vendor, f->device);
 		if (f->known)
 			f->name = strdup(f->known->name);
-		else if (f->pci_name)
+		else if (f->pci_name && f->vendor == AV_VENDOR_AMD)
 			f->name = av_strdup_printf("AMD %s", f->pci_name);
+		else if (f->pci_name)
+			f->name = strdup(f->pci_name);
 		else
-			f->name = av_strdup_printf("AMD GPU [1002:%04x]", f->device);
+			f->name = av_strdup_printf("GPU [%04x:%04x]", f->vendor, f->device);
 	}
 }
 

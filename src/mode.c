@@ -8,9 +8,10 @@
 #include "util.h"
 
 /* A PF counts for pf-passthrough when it is a GPU by ID or by class. */
-static bool pf_is_gpu(const struct av_func *f)
+static bool pf_is_gpu(const struct av_model *m, const struct av_func *f)
 {
-	return (f->known && !f->known->is_vf) || av_class_is_gpu(f->class_code);
+	return (f->known && !f->known->is_vf) || av_class_is_gpu(f->class_code)
+	       || av_config_lab_device(m->config, f->vendor, f->device);
 }
 
 void av_mode_detect(struct av_model *m, bool forced_set, enum av_mode forced)
@@ -23,7 +24,7 @@ void av_mode_detect(struct av_model *m, bool forced_set, enum av_mode forced)
 		enum av_mode v = AV_MODE_NONE;
 		if (av_func_on(f, "gim"))
 			v = AV_MODE_VF;
-		else if (av_func_on(f, "vfio-pci") && pf_is_gpu(f))
+		else if (av_func_on(f, "vfio-pci") && pf_is_gpu(m, f))
 			v = AV_MODE_PF;
 		else if (av_func_on(f, "amdgpu") && m->have_kfd)
 			v = AV_MODE_CONTAINER;

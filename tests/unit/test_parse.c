@@ -107,7 +107,7 @@ static void test_config_full(void **state)
 	                             "\"version\":\"8.1.0.K\",\"blacklist\":true,"
 	                             "\"vfioConfig\":{\"deviceIDs\":[\"74b5\",\"7410\"]},"
 	                             "\"kernelModuleConfig\":{\"parameters\":[\"vf_num=1\"]},\"image\":\"x\"},"
-	                             "\"amdvirt\":{\"resourceNaming\":\"mixed\","
+	                             "\"amdvirt\":{\"resourceNaming\":\"mixed\",\"vendorID\":\"1b36\","
 	                             "\"hives\":[[\"05:00.0\",\"0000:15:00.0\"]]},\"selector\":{}}}",
 	                             &cfg, &cause), 0);
 	assert_null(cause);
@@ -126,6 +126,10 @@ static void test_config_full(void **state)
 	assert_int_equal(cfg.n_hives, 1);
 	assert_int_equal(cfg.hive_sizes[0], 2);
 	assert_string_equal(cfg.hives[0][0], "0000:05:00.0");
+	assert_int_equal(cfg.vendor_id, 0x1b36);
+	assert_true(av_config_lab_device(&cfg, 0x1b36, 0x7410));
+	assert_false(av_config_lab_device(&cfg, 0x1b36, 0x0010));
+	assert_false(av_config_lab_device(&cfg, 0x1002, 0x7410));
 	av_config_clear(&cfg);
 }
 
@@ -160,6 +164,7 @@ static void test_config_errors(void **state)
 	expect_error("{\"spec\":{\"amdvirt\":{\"hives\":[\"0000:05:00.0\"]}}}", "spec.amdvirt.hives[0]");
 	expect_error("{\"spec\":{\"amdvirt\":{\"hives\":[[\"nope\"]]}}}", "spec.amdvirt.hives[0][0]");
 	expect_error("{\"spec\":{\"amdvirt\":{\"resourceNaming\":\"both\"}}}", "spec.amdvirt.resourceNaming");
+	expect_error("{\"spec\":{\"amdvirt\":{\"vendorID\":\"redhat\"}}}", "spec.amdvirt.vendorID");
 }
 
 static void test_config_defaults_and_unknown(void **state)
