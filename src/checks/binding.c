@@ -116,8 +116,7 @@ void ck_vf_binding(struct av_ck *c)
 			const char *drv = f->driver[0] ? f->driver : "none";
 			lines++;
 			if (av_func_on(f, "amdgpu"))
-				ck_add(c, AV_CHECK_FAIL, f->bdf, "blacklist amdgpu; amdvirt bind --all", path, drv,
-				       "VF is bound to amdgpu");
+				ck_add(c, AV_CHECK_SKIP, f->bdf, NULL, path, drv, "VF is on amdgpu (see amdgpu.blacklist)");
 			else if (f->driver[0] && !av_func_on(f, "vfio-pci"))
 				ck_add(c, AV_CHECK_FAIL, f->bdf, "amdvirt bind --all", path, drv, "VF is bound to %s, not vfio-pci",
 				       f->driver);

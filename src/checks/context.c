@@ -144,10 +144,12 @@ static int collect(struct av_ck *c, int **out, bool (*want)(struct av_ck *, cons
 	return n;
 }
 
+/* What the mode selects, plus any GPU function already handed to
+ * vfio-pci: on a mixed host those are passthrough targets too. */
 static bool is_selected(struct av_ck *c, const struct av_func *f)
 {
 	(void)c;
-	return f->selected;
+	return f->selected || (av_func_is_gpu(f) && av_func_on(f, "vfio-pci"));
 }
 
 static bool is_gpu_pf(struct av_ck *c, const struct av_func *f)

@@ -256,6 +256,12 @@ void ck_gim_log(struct av_ck *c)
 				hit = strncasecmp(p + i, gim_errors[k], kl) == 0;
 		}
 		if (hit) {
+			/* /dev/kmsg records start "prio,seq,usec,flags;". */
+			const char *semi = memchr(p, ';', len);
+			if (semi && p[0] >= '0' && p[0] <= '9' && strspn(p, "0123456789,-cm+") == (size_t)(semi - p)) {
+				len -= (size_t)(semi + 1 - p);
+				p = semi + 1;
+			}
 			char bdf[AV_BDF_LEN];
 			bdf_in(p, len, bdf);
 			const char *subj = bdf[0] ? bdf : "host";

@@ -20,9 +20,8 @@ void ck_topology_numa(struct av_ck *c)
 		if (f->numa_node < 0)
 			ck_add(c, AV_CHECK_PASS, f->bdf, NULL, path, v, "no NUMA locality reported (one node)");
 		else
-			ck_add(c, AV_CHECK_NOTE, f->bdf, "pin the guest's vCPUs and memory to this node (KubeVirt: "
-			       "dedicatedCpuPlacement + guestMappingPassthrough, kubelet topology manager single-numa-node)",
-			       path, v, "on NUMA node %d", f->numa_node);
+			ck_add(c, AV_CHECK_NOTE, f->bdf, "keep the guest's vCPUs and memory on this node (kubelet "
+			       "topology manager single-numa-node)", path, v, "on NUMA node %d", f->numa_node);
 	}
 	free(p);
 }
