@@ -40,7 +40,7 @@ static int open_plugin_dir(struct av_daemon *d)
 {
 	const struct av_host *host = d->cli->host;
 	int rootfd = av_host_rootfd(host);
-	const char *rel = AV_PLUGIN_DIR + 1;
+	const char *rel = &AV_PLUGIN_DIR[1];      /* relative to ROOT */
 	char part[PATH_MAX];
 	int fd;
 

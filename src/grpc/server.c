@@ -212,6 +212,8 @@ int av_grpc_call_send(struct av_grpc_call *call, const ProtobufCMessage *msg)
 }
 
 static void finish_v(struct av_grpc_call *call, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void finish_v(struct av_grpc_call *call, int code, const char *fmt, va_list ap)
 {
 	char text[STATUS_MSG_MAX];
 
