@@ -10,8 +10,6 @@
 #include "actions.h"
 #include "console.h"
 
-#if UI_HAVE_ACTIONS
-
 #define MAX_BDFS 64
 
 /* The functions an action on the selection means: the selected function,
@@ -41,10 +39,15 @@ static int plan_for(struct ui_console *c, enum ui_action a, struct av_plan *plan
 {
 	const char *bdfs[MAX_BDFS];
 	struct av_cli *cli = c->cli;
+	/* The same options the command line would pass (cmd_bind.c, cmd_gim.c). */
 	struct av_action_opts opts = {
+		.force = cli->force,
+		.host = cli->host,
 		.params = (const char *const *)cli->params,
 		.n_params = cli->n_params,
 		.module_path = cli->module_path,
+		.bind_after_load = cli->bind_after_load,
+		.expect_version = cli->config.version,
 	};
 	int n = 0;
 	switch (a) {
@@ -89,18 +92,25 @@ static void plan_rows(const struct av_plan *plan, struct ui_rows *out)
 		ui_rows_add_text(out, UI_TONE_NORMAL, 0, text);
 	}
 	free(text);
-	for (int i = 0; i < plan->n_refusals; i++)
-		ui_rows_add(out, UI_TONE_WARN, "refused: %s", plan->refusals[i]);
+	/* The refusals are in the printed plan; make them stand out. */
+	for (int i = 0; i < out->n; i++)
+		if (strstr(out->v[i].text, "refused: "))
+			out->v[i].tone = UI_TONE_BAD;
 }
 
 static void execute(struct ui_console *c, const struct av_plan *plan)
 {
 	char *text = NULL, *cause = NULL;
 	size_t len = 0;
+	/* Verification can wait seconds for the kernel; the screen says why
+	 * it does not answer meanwhile. */
+	ui_console_status(c, "Running: %s ...", plan->title);
+	ui_draw(c);
 	FILE *f = open_memstream(&text, &len);
 	int r = av_plan_execute(c->cli->host, plan, f, &cause);
 	if (f)
 		fclose(f);
+	c->status[0] = '\0';
 
 	struct ui_rows body;
 	ui_rows_init(&body);
@@ -109,8 +119,7 @@ static void execute(struct ui_console *c, const struct av_plan *plan)
 	if (r == 0)
 		ui_rows_add(&body, UI_TONE_GOOD, "Done: %s.", plan->title);
 	else
-		ui_rows_add(&body, UI_TONE_BAD, "Failed: %s; what had changed was rolled back.",
-		            cause ? cause : "the action did not complete");
+		ui_rows_add(&body, UI_TONE_BAD, "Failed: %s", cause ? cause : "the action did not complete");
 	ui_console_log(c, r == 0 ? UI_TONE_GOOD : UI_TONE_BAD, "%s: %s%s%s", plan->title, r == 0 ? "done" : "FAILED",
 	               r == 0 ? "" : ": ", r == 0 ? "" : cause ? cause : "");
 	if (text && *text)
@@ -139,14 +148,22 @@ int ui_act(struct ui_console *c, enum ui_action a)
 	plan_rows(&plan, &body);
 	const char *title = plan.title ? plan.title : "plan";
 	int flags = UI_HANDLED | UI_REDRAW;
-	if (plan.n_steps == 0) {
-		ui_rows_add(&body, UI_TONE_DIM, "Nothing to do.");
-		ui_console_log(c, UI_TONE_NORMAL, "%s: nothing to do%s", title, plan.n_refusals ? " (refused)" : "");
+	if (plan.n_refusals > 0) {
+		/* As on the command line: a plan with refusals does not run. */
+		ui_rows_blank(&body);
+		ui_rows_add(&body, UI_TONE_BAD, "Nothing was changed.%s",
+		            c->cli->force ? "" : " (amdvirt --force overrides refusals that allow it.)");
+		ui_console_log(c, UI_TONE_BAD, "%s: refused", title);
+		for (int i = 0; i < plan.n_refusals; i++)
+			ui_console_log(c, UI_TONE_BAD, "  refused: %s", plan.refusals[i]);
+		ui_dialog(c, "Refused", &body, "Enter/q close", "\n");
+	} else if (plan.n_steps == 0) {
+		ui_console_log(c, UI_TONE_NORMAL, "%s: nothing to do", title);
 		ui_dialog(c, title, &body, "Enter/q close", "\n");
 	} else {
 		ui_rows_blank(&body);
 		ui_rows_add(&body, UI_TONE_TITLE, "Run these %d steps now?", plan.n_steps);
-		int key = ui_dialog(c, title, &body, "y run   n cancel", "yn");
+		int key = ui_dialog(c, "Plan", &body, "y run   n cancel", "yn");
 		if (key == 'y') {
 			execute(c, &plan);
 			flags |= UI_RESCAN | UI_RECHECK;
@@ -159,14 +176,3 @@ int ui_act(struct ui_console *c, enum ui_action a)
 	av_plan_clear(&plan);
 	return flags;
 }
-
-#else
-
-int ui_act(struct ui_console *c, enum ui_action a)
-{
-	(void)a;
-	ui_console_status(c, "Bind, unbind and gim are not available in this build.");
-	return UI_HANDLED | UI_REDRAW;
-}
-
-#endif

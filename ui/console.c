@@ -226,7 +226,6 @@ static int rescan(struct ui_console *c)
 
 static void run_checks(struct ui_console *c)
 {
-#if UI_HAVE_CHECKS
 	struct av_check_opts opts = { .all = false };
 	if (c->checks_ran)
 		av_check_report_clear(&c->checks);
@@ -240,9 +239,6 @@ static void run_checks(struct ui_console *c)
 		ui_console_log(c, c->checks.counts[AV_CHECK_FAIL] ? UI_TONE_BAD : UI_TONE_NORMAL,
 		                "checks: %d pass, %d warn, %d fail", c->checks.counts[AV_CHECK_PASS],
 		                c->checks.counts[AV_CHECK_WARN], c->checks.counts[AV_CHECK_FAIL]);
-#else
-	c->checks_why = "The checks are not available in this build.";
-#endif
 }
 
 /* The demo host: next to the binary in a build tree, else installed
@@ -404,10 +400,8 @@ static void loop(struct ui_console *c, int64_t started)
 static void console_free(struct ui_console *c)
 {
 	release_model(c);
-#if UI_HAVE_CHECKS
 	if (c->checks_ran)
 		av_check_report_clear(&c->checks);
-#endif
 	for (int s = 0; s < UI_NSCREENS; s++)
 		ui_rows_clear(&c->rows[s]);
 	ui_rows_clear(&c->detail);
@@ -422,7 +416,6 @@ int av_cmd_console(struct av_cli *cli)
 	memset(&c, 0, sizeof(c));
 	c.cli = cli;
 	c.readonly = cli->readonly;
-	c.actions_available = UI_HAVE_ACTIONS;
 	c.checks_why = "The checks run in a moment.";
 	c.term.stderr_fd = c.term.saved_stderr = -1;
 	for (int s = 0; s < UI_NSCREENS; s++)

@@ -50,7 +50,6 @@ struct ui_console {
 	char status[160];            /* one-line message on the key bar */
 	int64_t status_until_ms;
 	bool readonly;
-	bool actions_available;      /* the core's actions are linked in */
 	char *demo_dir;
 	int list_height;             /* rows visible in the list at the last draw */
 };

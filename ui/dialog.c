@@ -144,14 +144,12 @@ void ui_help(struct ui_console *c)
 	for (int i = 0; i < n; i++) {
 		if (!b[i].label || !b[i].help)
 			continue;
-		if (ui_action_mutates(b[i].action) && (c->readonly || !c->actions_available))
+		if (ui_action_mutates(b[i].action) && c->readonly)
 			continue;
 		ui_rows_add(&body, UI_TONE_NORMAL, "%-14s %s", b[i].label, b[i].help);
 	}
 	if (c->readonly)
 		ui_rows_add(&body, UI_TONE_WARN, "Started with --readonly: actions are disabled.");
-	else if (!c->actions_available)
-		ui_rows_add(&body, UI_TONE_WARN, "Actions are not available in this build.");
 	ui_dialog(c, "Help", &body, "Esc/q close   arrows scroll", "");
 	ui_rows_clear(&body);
 }

@@ -189,7 +189,7 @@ static void draw_keybar(struct ui_console *c, const struct ui_rect *r)
 			continue;
 		if (b[i].screens && !(b[i].screens & UI_SCREEN_BIT(c->screen)))
 			continue;
-		if (ui_action_mutates(b[i].action) && (c->readonly || !c->actions_available))
+		if (ui_action_mutates(b[i].action) && c->readonly)
 			continue;
 		const char *word = NULL;
 		for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
@@ -217,9 +217,9 @@ void ui_draw(struct ui_console *c)
 	ui_layout_compute(rows, cols, list->n + (list->head ? 1 : 0), c->detail.n, &l);
 	if (l.too_small) {
 		char buf[96];
-		snprintf(buf, sizeof(buf), "amdvirt: the terminal is %dx%d; the console needs %dx%d. q quits.", cols,
-		         rows, UI_MIN_COLS, UI_MIN_ROWS);
+		snprintf(buf, sizeof(buf), "%dx%d: needs %dx%d", cols, rows, UI_MIN_COLS, UI_MIN_ROWS);
 		ui_put(0, 0, cols, buf, A_BOLD, false);
+		ui_put(1, 0, cols, "q quits", A_NORMAL, false);
 		refresh();
 		return;
 	}

@@ -10,7 +10,10 @@ command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
 [ -x "$MKHOST" ] || { echo "SKIP: tests/mkhost not built"; exit 77; }
 ls "$SCENARIOS"/*.json >/dev/null 2>&1 || { echo "SKIP: no scenarios"; exit 77; }
 
-SOCK=amdvirt-console-$$
+# One tmux server per console run, each on its own socket: a server that
+# is still shutting down never receives the next session.
+SOCK=amdvirt-console-$$-0
+runs=0
 tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 trap 'tm kill-server 2>/dev/null; rm -rf "$TEST_TMP"' EXIT
 
@@ -20,6 +23,8 @@ start() {
 	local w=$1 h=$2
 	shift 2
 	tm kill-server 2>/dev/null || true
+	runs=$((runs + 1))
+	SOCK=amdvirt-console-$$-$runs
 	tm new-session -d -x "$w" -y "$h" \
 		"env TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 NO_COLOR=1 AMDVIRT_CONSOLE_REFRESH_MS=${REFRESH_MS:-5000} $AMDVIRT $* 2>$TEST_TMP/stderr; echo \"console exited \$?\"; sleep 600"
 }
@@ -50,6 +55,12 @@ wait_gone() {
 }
 
 keys() { tm send-keys "$@"; }
+
+# search TEXT: / TEXT Enter, and wait until the prompt has gone (while it
+# is open the text is on the screen anyway).
+search() {
+	keys / && wait_for "Search:" 5 && keys "$1" Enter && wait_gone "Search:" 5
+}
 
 # quit: q ends the console with status 0 and gives the terminal back
 # (normal screen, cursor shown).
@@ -101,11 +112,11 @@ for json in "$SCENARIOS"/*.json; do
 		# rows, then every 17th function.
 		[ $n -le 12 ] || [ $((n % 17)) -eq 0 ] || continue
 		if ! screen | grep -q -- "$bdf"; then
-			keys / && wait_for "Search:" 5 && keys "$bdf" Enter
-			wait_for "$bdf" 5 >/dev/null 2>&1 || true
+			search "$bdf"
 		fi
 		line=$(screen | grep -m1 -- "$bdf " || true)
-		if ! echo "$line" | grep -qE -- "$bdf +$driver +$group "; then
+		driver_re=$(printf '%s' "$driver" | sed 's/[()]/\\&/g')
+		if ! echo "$line" | grep -qE -- "$bdf +$driver_re +$group "; then
 			echo "# $bdf: want driver $driver group $group; row: $line" >&2
 			missing=$((missing + 1))
 		fi
@@ -141,7 +152,8 @@ keys 2; check "$pick: 2 shows the IOMMU groups" wait_for "Groups with AMD GPU fu
 keys 3; check "$pick: 3 shows the hives" wait_for "HIVES_SHOWN" 5
 keys 4; check "$pick: 4 shows the checks" wait_for "LEVEL" 10
 keys 5; check "$pick: 5 shows the node" wait_for "Device plugin"
-check "$pick: node shows the KubeVirt snippet" wait_for "HostDevices"
+search HostDevices
+check "$pick: node shows the KubeVirt snippet" wait_for "- HostDevices"
 keys 6; check "$pick: 6 shows the session log" wait_for "console ready in"
 keys Tab; check "$pick: Tab wraps to Devices" wait_for "STATE"
 keys '?'; check "$pick: ? opens the help" wait_for "Bind a VF"
@@ -150,7 +162,7 @@ keys x; check "$pick: an unbound key says how to get help" wait_for "? lists the
 
 # The view follows the host: a function moved to another driver by someone
 # else (here: the test, as the kernel would) shows up without a key press.
-first_vf=$("$AMDVIRT" --root "$root" list --json | $PY -c '
+first_vf=$("$AMDVIRT" --root "$root" list --json 2>/dev/null | $PY -c '
 import json, sys
 d = json.load(sys.stdin)
 vfs = [v for g in d["gpus"] for v in g["vfs"]] or d["gpus"]
@@ -168,7 +180,7 @@ ln -s "../../../bus/pci/drivers/$new" "$dev/driver"
 check "$pick: a driver change on the host appears by itself" wait_for "$(printf '%s %-10s' "$bdf" "$new")" 10
 
 # Search moves the selection.
-keys / && wait_for "Search:" 5 && keys "$bdf" Enter
+search "$bdf"
 check "$pick: / finds a function and shows its details" wait_for "$bdf  AMD" 5
 quit_ok "$pick"
 
@@ -187,7 +199,7 @@ quit_ok "$pick read-only"
 if "$AMDVIRT" bind --help >/dev/null 2>&1 || "$AMDVIRT" --root "$root" bind --dry-run "$bdf" >/dev/null 2>&1; then
 	start 120 40 --root "$root"
 	wait_for "1 Devices" 10
-	keys / && wait_for "Search:" 5 && keys "$bdf" Enter
+	search "$bdf"
 	wait_for "$bdf  AMD" 5
 	keys b
 	if wait_for "y run" 10; then
