@@ -7,7 +7,7 @@
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$src}
-out=$build/bench/out/plugin
+out=$build/bench-out/plugin   # not under bench/: that directory is distributed whole
 rm -rf "$out"
 mkdir -p "$out"
 "$build/tests/mkhost" "$src/bench/plugin-host.json" "$out/host" >/dev/null
