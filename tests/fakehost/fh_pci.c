@@ -40,10 +40,12 @@ static void cpu_range(const struct fh_host *h, int node, int *first, int *last)
 	}
 }
 
-/* A cpumask as sysfs prints it: 32-bit hex words, most significant first. */
+/* A cpumask as sysfs prints it ("%*pb"): 32-bit hex words, most
+ * significant first, the first one only as wide as the CPUs it holds. */
 static void cpu_mask(const struct fh_host *h, int node, char *buf, size_t size)
 {
 	int first, last, words = (h->cpus + 31) / 32;
+	int top = h->cpus % 32 ? (h->cpus % 32 + 3) / 4 : 8;
 	size_t len = 0;
 
 	cpu_range(h, node, &first, &last);
@@ -56,7 +58,10 @@ static void cpu_mask(const struct fh_host *h, int node, char *buf, size_t size)
 			if (cpu >= first && cpu <= last)
 				v |= 1u << b;
 		}
-		len += (size_t)snprintf(buf + len, size - len, w == words - 1 ? "%08x" : ",%08x", v);
+		if (w == words - 1)
+			len += (size_t)snprintf(buf + len, size - len, "%0*x", top, v);
+		else
+			len += (size_t)snprintf(buf + len, size - len, ",%08x", v);
 	}
 }
 
