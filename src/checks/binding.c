@@ -107,8 +107,13 @@ void ck_vf_binding(struct av_ck *c)
 			want = strtol(want_s, NULL, 16);
 		if (pf->n_vfs == 0 && av_func_on(pf, "gim")) {
 			lines++;
-			ck_add(c, AV_CHECK_FAIL, pf->bdf, "see gim.log and gim.params for why gim enabled no VFs",
-			       ck_dev_path(path, sizeof(path), pf->bdf, "sriov_numvfs"), "0", "PF is on gim but has no VFs");
+			const char *cause = ck_vf_blocker(c, p[i]);
+			ck_dev_path(path, sizeof(path), pf->bdf, "sriov_numvfs");
+			if (cause)
+				ck_add(c, AV_CHECK_SKIP, pf->bdf, NULL, path, "0", "PF on gim has no VFs (see %s)", cause);
+			else
+				ck_add(c, AV_CHECK_FAIL, pf->bdf, "see gim.log and gim.params for why gim enabled no VFs", path,
+				       "0", "PF is on gim but has no VFs");
 		}
 		for (int k = 0; k < pf->n_vfs; k++) {
 			const struct av_func *f = &c->m->funcs[pf->vfs[k]];
@@ -146,7 +151,16 @@ void ck_pf_reset(struct av_ck *c)
 		ck_dev_path(path, sizeof(path), f->bdf, "reset_method");
 		ssize_t r = av_read_text(c->host, path, v, sizeof(v));
 		if (r == -ENOENT) {
-			ck_add(c, AV_CHECK_SKIP, f->bdf, NULL, path, NULL, "%s does not exist (kernel older than 5.15?)", path);
+			/* Since 5.15 the kernel hides reset_method and reset when the
+			 * device has no method; before, only reset_method is missing. */
+			char rpath[96];
+			if (av_exists(c->host, ck_dev_path(rpath, sizeof(rpath), f->bdf, "reset")))
+				ck_add(c, AV_CHECK_SKIP, f->bdf, NULL, path, NULL,
+				       "%s does not exist (kernel older than 5.15)", path);
+			else
+				ck_add(c, AV_CHECK_FAIL, f->bdf, "check the kernel log for reset quirks; the GPU cannot be "
+				       "reused safely between VMs", path, "absent",
+				       "the kernel offers no reset method (no reset_method or reset attribute)");
 			continue;
 		}
 		if (r < 0) {

@@ -131,6 +131,10 @@ void ck_device_in_use(struct av_ck *c);
 void ck_topology_numa(struct av_ck *c);
 void ck_topology_hive(struct av_ck *c);
 
+/* The check that already explains why PF index pf has no VFs (its VF BARs
+ * are unassigned, ARI is missing on its path, no SR-IOV), or NULL. */
+const char *ck_vf_blocker(struct av_ck *c, int pf);
+
 /* Module state, shared by modules.c and gim.c (modules.c). */
 enum ck_mod_state { CK_MOD_MISSING = 0, CK_MOD_INSTALLED, CK_MOD_LOADED, CK_MOD_BUILTIN };
 enum ck_mod_state ck_module_state(struct av_ck *c, const char *name, char *path, size_t path_size);

@@ -162,7 +162,7 @@ void ck_gim_params(struct av_ck *c)
 		ck_add(c, AV_CHECK_WARN, "host", "keep only vf_num, accelerator_partition_mode and memory_partition_mode "
 		       "in /etc/gim_config", "/etc/gim_config", NULL, "/etc/gim_config: %s", gc.bad);
 	if (!have_param && gr < 0) {
-		ck_add(c, AV_CHECK_SKIP, "host", NULL, param, NULL, "gim is not loaded and /etc/gim_config does not exist");
+		ck_add(c, AV_CHECK_SKIP, "host", NULL, param, NULL, "neither %s nor /etc/gim_config exists (gim not loaded)", param);
 		return;
 	}
 	int *p = NULL, n = ck_vf_pfs(c, &p);

@@ -160,9 +160,12 @@ void ck_pci_above_4g(struct av_ck *c)
 				continue;
 			}
 			uint64_t size = res[k].end - res[k].start + 1;
-			if (size > largest)
+			/* The framebuffer BAR is what needs the high window; a
+			 * small doorbell BAR up there proves nothing about it. */
+			if (size > largest) {
 				largest = size;
-			high += res[k].start >= 0x100000000ull;
+				high = res[k].start >= 0x100000000ull;
+			}
 		}
 		av_size_str(largest, sz, sizeof(sz));
 		if (bad >= 0) {
@@ -175,10 +178,11 @@ void ck_pci_above_4g(struct av_ck *c)
 		} else if (!high) {
 			snprintf(v, sizeof(v), "largest %s below 4 GiB", sz);
 			ck_add(c, AV_CHECK_WARN, f->bdf, "enable Above 4G Decoding in the BIOS", path, v,
-			       "every 64-bit BAR sits below 4 GiB: the firmware did not open a high MMIO window");
+			       "the largest 64-bit BAR (%s) sits below 4 GiB: the firmware did not open a high MMIO "
+			       "window for it", sz);
 		} else {
 			snprintf(v, sizeof(v), "largest %s above 4 GiB", sz);
-			ck_add(c, AV_CHECK_PASS, f->bdf, NULL, path, v, "64-bit BARs assigned above 4 GiB (largest %s)", sz);
+			ck_add(c, AV_CHECK_PASS, f->bdf, NULL, path, v, "64-bit BARs assigned, the largest (%s) above 4 GiB", sz);
 		}
 	}
 	free(p);
@@ -451,4 +455,43 @@ void ck_pci_link(struct av_ck *c)
 			ck_add(c, AV_CHECK_PASS, f->bdf, NULL, path, v, "link at maximum: %s x%s", cs, cw);
 	}
 	free(p);
+}
+
+const char *ck_vf_blocker(struct av_ck *c, int pf)
+{
+	const struct av_func *f = &c->m->funcs[pf];
+	struct av_resource res[17];
+	char why[200];
+	int nr = read_resources(c, f->bdf, res, 17, why, sizeof(why));
+	for (int k = 7; k <= 12 && k < nr; k++)
+		if (av_resource_unassigned(&res[k]))
+			return "pci.vf-bars";
+	int len, err;
+	const uint8_t *cfg = ck_config(c, pf, &len, &err);
+	if (!cfg)
+		return NULL;
+	struct av_sriov_info sr;
+	av_cfg_sriov(cfg, len, &sr);
+	if (!sr.off || !av_cfg_has_vsec(cfg, len, 0x0002) || sr.stride != 1)
+		return "pci.sriov";
+	if (f->parent < 0)
+		return NULL;
+	int plen, perr;
+	const uint8_t *pcfg = ck_config(c, f->parent, &plen, &perr);
+	struct av_pcie_info pi;
+	if (pcfg) {
+		av_cfg_pcie(pcfg, plen, &pi);
+		bool port = pi.present && (pi.type == AV_EXP_TYPE_ROOT_PORT || pi.type == AV_EXP_TYPE_DOWNSTREAM);
+		struct vf_layout lay;
+		vf_layout(c, f, cfg, len, &lay);
+		bool beyond7 = false;
+		for (unsigned k = 0; k < lay.count && !beyond7; k++)
+			beyond7 = (vf_rid(f, lay.offset, lay.stride, k) & 0xff) > 7;
+		if (port && beyond7 && (!pi.ari_fwd_enabled || !av_cfg_find_ecap(cfg, len, AV_ECAP_ARI, 0)))
+			return "pci.ari";
+		unsigned last = vf_rid(f, lay.offset, lay.stride, lay.count - 1);
+		if ((last >> 8) > av_cfg_get(pcfg, plen, 0x1a, 1) || (last >> 8) < av_cfg_get(pcfg, plen, 0x19, 1))
+			return "pci.bus-range";
+	}
+	return NULL;
 }
