@@ -222,8 +222,6 @@ void av_list_text(FILE *out, const struct av_model *m, const struct av_resources
 	fprintf(out, "%sHost%s %s   %smode%s %s (%s: %s)\n", p->bold, p->off, m->hostname ? m->hostname : "?",
 	        p->bold, p->off, av_mode_name(m->mode), av_mode_source_name(m->mode_source),
 	        m->mode_evidence ? m->mode_evidence : "");
-	if (m->mode_warning)
-		fprintf(out, "%swarning:%s %s\n", p->warn, p->off, m->mode_warning);
 	if (!m->iommu_enabled)
 		fprintf(out, "%sIOMMU off:%s no IOMMU groups, passthrough impossible\n", p->bad, p->off);
 	fputc('\n', out);
