@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "util.h"
 
 int av_model_find(const struct av_model *m, const char *bdf)
 {
@@ -85,10 +86,8 @@ const char *av_mode_source_name(enum av_mode_source s)
 void av_model_diag(struct av_model *m, const char *fmt, ...)
 {
 	va_list ap;
-	char *msg = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	char *msg = av_vstrdup_printf(fmt, ap);
 	va_end(ap);
 	if (!msg)
 		return;

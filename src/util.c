@@ -9,13 +9,17 @@
 
 #include "util.h"
 
+char *av_vstrdup_printf(const char *fmt, va_list ap)
+{
+	char *s;
+	return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
 char *av_strdup_printf(const char *fmt, ...)
 {
 	va_list ap;
-	char *s = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	char *s = av_vstrdup_printf(fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -25,10 +29,8 @@ void av_set_cause(char **cause, const char *fmt, ...)
 	if (!cause)
 		return;
 	va_list ap;
-	char *s = NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	char *s = av_vstrdup_printf(fmt, ap);
 	va_end(ap);
 	free(*cause);
 	*cause = s;

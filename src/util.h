@@ -2,6 +2,7 @@
 #ifndef AV_UTIL_H
 #define AV_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 /* Sets *cause (when cause is not NULL) to an allocated message. */
 void av_set_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* asprintf that returns NULL on failure. */
+char *av_vstrdup_printf(const char *fmt, va_list ap);
 char *av_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Whole-string integer parse, surrounding blanks allowed.  0 or -EINVAL/-ERANGE. */
