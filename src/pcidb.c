@@ -142,9 +142,14 @@ int av_pcidb_config(struct av_pcidb *db, const char *bdf, uint8_t *buf, size_t s
 		 * bytes from non-root readers, and a truncated file ends early. */
 		for (size_t off = 0; off < size; off += 64) {
 			size_t n = size - off < 64 ? size - off : 64;
-			if (!pci_read_block(d, (int)off, buf + off, (int)n))
-				break;
-			got += (int)n;
+			if (pci_read_block(d, (int)off, buf + off, (int)n)) {
+				got += (int)n;
+				continue;
+			}
+			/* A short file: keep what can be read, dword by dword. */
+			for (size_t k = 0; k + 4 <= n && pci_read_block(d, (int)(off + k), buf + off + k, 4); k += 4)
+				got += 4;
+			break;
 		}
 		pci_free_dev(d);
 		PCI_UNGUARD();
