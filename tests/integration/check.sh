@@ -156,6 +156,11 @@ rc=0
 "$AMDVIRT" --root "$root" --all check --json >"$TEST_TMP/out.json" 2>/dev/null || rc=$?
 check "--all adds the pf checks on a vf host" \
 	$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); ids={c["id"] for c in d["checks"]}; assert {"pf.reset","pf.boot-vga","pf.vfs-disabled"} <= ids and "guest.device" not in ids' "$TEST_TMP/out.json"
+# The demo host shows every kind of result.
+rc=0
+"$AMDVIRT" --demo check --json >"$TEST_TMP/out.json" 2>/dev/null || rc=$?
+check "--demo: exit 1 and a mix of PASS, FAIL, WARN and NOTE" \
+	$PY -c 'import json,sys; s=json.load(open(sys.argv[1]))["summary"]; assert all(s[k] > 0 for k in ("pass","fail","warn","note")), s; assert sys.argv[2] == "1"' "$TEST_TMP/out.json" "$rc"
 rc=0
 "$AMDVIRT" --root "$TEST_TMP/nonexistent" check >/dev/null 2>&1 || rc=$?
 check "no such root: exit 2" [ "$rc" = 2 ]
