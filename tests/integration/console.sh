@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/bin/sh
 # The console end to end: the real binary in a detached tmux server on fake
 # hosts, driven with send-keys and read back with capture-pane.  Every wait
 # polls the screen for explicit content with a deadline (no bare sleeps).
@@ -32,10 +32,10 @@ start() {
 # The screen as text; HIVES_SHOWN marks a Hives screen with either content.
 screen() { tm capture-pane -p | sed -e 's/allocation: /&HIVES_SHOWN /' -e 's/No XGMI hives/& HIVES_SHOWN/'; }
 
-# wait_for TEXT [SECONDS]: true once TEXT is on the screen.
+# wait_for TEXT [TIMEOUT]: true once TEXT is on the screen.
 wait_for() {
-	local deadline=$((SECONDS + ${2:-10}))
-	while [ $SECONDS -lt $deadline ]; do
+	local deadline=$(($(date +%s) + ${2:-10}))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
 		screen | grep -qF -- "$1" && return 0
 		sleep 0.05
 	done
@@ -44,10 +44,10 @@ wait_for() {
 	return 1
 }
 
-# wait_gone TEXT [SECONDS]
+# wait_gone TEXT [TIMEOUT]
 wait_gone() {
-	local deadline=$((SECONDS + ${2:-10}))
-	while [ $SECONDS -lt $deadline ]; do
+	local deadline=$(($(date +%s) + ${2:-10}))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
 		screen | grep -qF -- "$1" || return 0
 		sleep 0.05
 	done
@@ -126,10 +126,11 @@ for json in "$SCENARIOS"/*.json; do
 	quit_ok "$name"
 done
 
-# One scenario with GPUs drives the rest: the first whose list has VFs,
-# else the first with GPUs.
+# One scenario with GPUs drives the rest: mi300x-vf, else the first whose
+# list has VFs, else the first with GPUs.
 pick=""
-for json in "$SCENARIOS"/*.json; do
+for json in "$SCENARIOS"/mi300x-vf.json "$SCENARIOS"/*.json; do
+	[ -f "$json" ] || continue
 	name=$(basename "$json" .json)
 	root=$(build_host "$name")
 	rows=$(expected_rows "$root" | wc -l)
@@ -238,14 +239,27 @@ quit_ok "$pick 80x24"
 # SIGTERM also restores the terminal.
 start 100 30 --root "$root"
 wait_for "1 Devices" 10
-pkill_pid=$(tm display -p '#{pane_pid}')
+shell_pid=$(tm display -p '#{pane_pid}')
 # The console is the shell's child; signal only that process.
-cpid=$(ps -o pid= --ppid "$pkill_pid" | head -1 | tr -d ' ')
+cpid=$(ps -o pid= --ppid "$shell_pid" | head -1 | tr -d ' ')
 [ -n "$cpid" ] && kill -TERM "$cpid"
 if wait_for "console exited 0" 10 && [ "$(tm display -p '#{alternate_on}')" = 0 ]; then
 	ok "$pick: SIGTERM exits 0 and restores the terminal"
 else
 	not_ok "$pick: SIGTERM exits 0 and restores the terminal"
+fi
+
+# A crash gives the terminal back too (the handler restores it, then the
+# signal takes its default course).
+start 100 30 --root "$root"
+wait_for "1 Devices" 10
+shell_pid=$(tm display -p '#{pane_pid}')
+cpid=$(ps -o pid= --ppid "$shell_pid" | head -1 | tr -d ' ')
+[ -n "$cpid" ] && kill -SEGV "$cpid"
+if wait_for "console exited 139" 10 && [ "$(tm display -p '#{alternate_on}')" = 0 ]; then
+	ok "$pick: SIGSEGV restores the terminal"
+else
+	not_ok "$pick: SIGSEGV restores the terminal"
 fi
 
 # No AMD GPU: said so, and d opens the demo host when there is one.
