@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "checks/ck.h"
+#include "util.h"
 
 static bool dma_safe(const struct av_func *f)
 {
@@ -209,17 +210,16 @@ void ck_pf_boot_vga(struct av_ck *c)
 	free(p);
 }
 
-/* A process holding /dev/vfio/<group> open: the group's VM is running. */
-static int group_holder(struct av_ck *c, int group)
+/* Processes holding /dev/vfio/<group> open: their group's VM is running.
+ * One pass over /proc/PID/fd for the whole run. */
+static void scan_vfio_holders(struct av_ck *c)
 {
-	char want[32];
-	snprintf(want, sizeof(want), "/dev/vfio/%d", group);
+	c->vfio_scanned = true;
 	DIR *d = av_opendir(c->host, "/proc");
 	if (!d)
-		return -1;
+		return;
 	struct dirent *de;
-	int pid = -1;
-	while (pid < 0 && (de = readdir(d))) {
+	while ((de = readdir(d))) {
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		char fdir[64];
@@ -228,16 +228,33 @@ static int group_holder(struct av_ck *c, int group)
 		if (!fd)
 			continue;
 		struct dirent *fe;
-		while (pid < 0 && (fe = readdir(fd))) {
+		while ((fe = readdir(fd))) {
 			char link[96], target[PATH_MAX];
+			long g;
 			snprintf(link, sizeof(link), "%s/%.20s", fdir, fe->d_name);
-			if (av_read_link(c->host, link, target, sizeof(target)) > 0 && strcmp(target, want) == 0)
-				pid = atoi(de->d_name);
+			if (av_read_link(c->host, link, target, sizeof(target)) <= 0 || strncmp(target, "/dev/vfio/", 10) != 0
+			    || av_parse_long(target + 10, 10, &g) < 0 || g < 0 || g > INT_MAX)
+				continue;
+			int n = c->n_vfio_open;
+			if (av_int_push(&c->vfio_open, &n, (int)g) < 0 || av_int_push(&c->vfio_pids, &c->n_vfio_open,
+			                                                               atoi(de->d_name)) < 0) {
+				c->err = -ENOMEM;
+				break;
+			}
 		}
 		closedir(fd);
 	}
 	closedir(d);
-	return pid;
+}
+
+static int group_holder(struct av_ck *c, int group)
+{
+	if (!c->vfio_scanned)
+		scan_vfio_holders(c);
+	for (int i = 0; i < c->n_vfio_open; i++)
+		if (c->vfio_open[i] == group)
+			return c->vfio_pids[i];
+	return -1;
 }
 
 void ck_device_in_use(struct av_ck *c)

@@ -57,6 +57,10 @@ struct av_ck {
 	int klog_err;
 	bool klog_loaded;
 	char kver[128];          /* running kernel release, "" when unknown */
+	int *vfio_open;          /* groups whose /dev/vfio/N a process holds */
+	int *vfio_pids;
+	int n_vfio_open;
+	bool vfio_scanned;
 };
 
 /* Adds one result.  hint may be NULL; ev_path/ev_value may be NULL. */

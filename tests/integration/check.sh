@@ -81,6 +81,9 @@ expect iommu-pt "" 0 "iommu.domain note host" -
 expect amd-iommu-off "" 1 "cmdline.params fail host; iommu.kernel fail host" "cmdline.params iommu.kernel"
 expect amd-iommu-on "" 0 "cmdline.params note host" -
 expect acs-override "" 0 "cmdline.params warn host" -
+expect grubd-pending "" 1 "boot.pending-reboot fail host" "boot.pending-reboot"
+expect bls-pending "" 1 "boot.pending-reboot fail host" "boot.pending-reboot"
+expect kernel-cmdline "" 0 "boot.pending-reboot warn host" -
 expect grub-cosmetic "" 0 "boot.pending-reboot warn host" -
 expect grub-stale "" 0 "boot.pending-reboot warn host" -
 expect initramfs "" 0 "boot.initramfs warn host" -
@@ -106,6 +109,8 @@ expect group-shared "" 1 "group.isolation fail 0000:25:02.0" "group.isolation"
 expect group-vfs "" 0 "group.isolation warn 0000:25:02.0; group.isolation warn 0000:25:02.1" -
 expect vf-stub "" 1 "vf.binding fail 0000:25:02.0" "vf.binding"
 expect in-use "" 0 "device.in-use note 0000:25:02.0; device.in-use pass 0000:05:02.0" -
+expect vfio-open "" 0 "device.in-use note 0000:25:02.0" -
+expect modprobe-blacklist "" 0 "amdgpu.blacklist pass host" -
 expect numa "" 0 "topology.numa note 0000:05:00.0" -
 expect no-hive "" 0 "topology.hive note host" -
 expect no-kubelet "" 0 "kubelet.plugin-dir warn host" -
