@@ -210,6 +210,8 @@ static void on_resync(struct av_loop *loop, void *user)
 {
 	struct av_daemon *d = user;
 
+	/* Someone may have edited the Node's labels meanwhile. */
+	d->labels_force = true;
 	av_daemon_rescan(d, false);
 	av_timer_arm(d->resync_timer, d->resync_ms);
 }
@@ -234,10 +236,12 @@ static void on_signal(struct av_loop *loop, int fd, uint32_t events, void *user)
 	struct signalfd_siginfo si;
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
+		if (si.ssi_signo == SIGHUP) {
+			d->labels_force = true;
 			av_daemon_rescan(d, false);
-		else
+		} else {
 			begin_stop(d, si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+		}
 	}
 }
 
@@ -301,7 +305,7 @@ int av_daemon_run(struct av_cli *cli)
 		fprintf(stderr, "amdvirt: daemon: cannot set up the event loop\n");
 		goto out;
 	}
-	if (av_daemon_open_host(cli) < 0)
+	if (av_daemon_open_host(cli) < 0 || av_daemon_labels_prepare(&d) < 0)
 		goto out;
 	av_host_path(cli->host, AV_PLUGIN_DIR, d.dir, sizeof(d.dir));
 	if (av_daemon_watch_init(&d) < 0)
@@ -330,6 +334,8 @@ int av_daemon_run(struct av_cli *cli)
 	av_log("device plugin %s: %d devices (%d healthy), mode %s, host read in %.1f ms; "
 	       "serving %s/%s", d.resource, d.plugin.res.n_devices, d.plugin.res.n_healthy,
 	       av_mode_name(d.plugin.model.mode), d.scan_ms, d.dir, d.sock_name);
+	if (av_daemon_labels_start(&d) < 0)
+		goto out;
 	av_timer_arm(d.resync_timer, d.resync_ms);
 	if (av_loop_run(d.loop) < 0) {
 		av_log("event loop failed: %s", strerror(errno));
@@ -338,6 +344,7 @@ int av_daemon_run(struct av_cli *cli)
 	drain(&d);
 	rc = AV_EXIT_OK;
 out:
+	av_daemon_labels_stop(&d);
 	av_grpc_client_free(d.kubelet);
 	av_grpc_server_free(d.server);
 	remove_socket(&d);

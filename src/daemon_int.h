@@ -11,6 +11,8 @@
 #include "evloop.h"
 #include "grpc/client.h"
 #include "grpc/server.h"
+#include "k8s/client.h"
+#include "labeller_worker.h"
 #include "plugin/service.h"
 
 #define AV_PLUGIN_DIR "/var/lib/kubelet/device-plugins"
@@ -44,6 +46,11 @@ struct av_daemon {
 	struct av_timer *resync_timer;
 	int resync_ms;
 
+	struct av_k8s *k8s;            /* API client until the labeller takes it */
+	struct av_labeller *labeller;  /* NULL without API access */
+	bool labels_force;             /* the next feed re-reads the Node (resync) */
+	bool labels_noted;
+
 	int sig_fd;
 	bool stopping;
 	double started_ms;             /* for the figures in the log */
@@ -61,6 +68,17 @@ int av_daemon_rescan(struct av_daemon *d, bool first);
 void av_daemon_rescan_soon(struct av_daemon *d);
 /* Watches the plugin directory once it exists.  Returns the watch or -1. */
 int av_daemon_watch_plugins(struct av_daemon *d);
+
+/* daemon_labels.c */
+/* Reads --deviceconfig from the API server.  Returns 0 or -errno (reported). */
+int av_daemon_labels_prepare(struct av_daemon *d);
+/* Starts the labeller thread when API access is configured and hands it
+ * the current labels.  Returns 0, or -EINVAL for an unusable --kubeconfig
+ * (reported). */
+int av_daemon_labels_start(struct av_daemon *d);
+/* Hands the labels of the current model to the labeller (if any). */
+void av_daemon_labels_feed(struct av_daemon *d);
+void av_daemon_labels_stop(struct av_daemon *d);
 
 /* daemon.c */
 void av_daemon_restart(struct av_daemon *d, const char *why);

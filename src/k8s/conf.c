@@ -94,6 +94,13 @@ int av_k8s_conf_load(const struct av_host *host, const char *flag, struct av_k8s
 	return -ENOENT;
 }
 
+bool av_k8s_conf_wanted(const char *flag)
+{
+	const char *env = getenv("KUBECONFIG"), *svc = getenv("KUBERNETES_SERVICE_HOST");
+
+	return (flag && *flag) || (env && *env) || (svc && *svc);
+}
+
 static void blob_clear(struct av_blob *b)
 {
 	free(b->data);

@@ -49,6 +49,12 @@ int av_k8s_conf_kubeconfig_text(const char *text, size_t len, const char *dir,
 int av_k8s_conf_load(const struct av_host *host, const char *flag, struct av_k8s_conf *c,
                      char **cause);
 
+/* Whether API access is asked for: a --kubeconfig flag, $KUBECONFIG or
+ * the in-cluster environment.  ~/.kube/config alone does not count, so a
+ * daemon started by hand from an admin's shell does not start writing to
+ * whatever cluster that shell points at. */
+bool av_k8s_conf_wanted(const char *flag);
+
 void av_k8s_conf_clear(struct av_k8s_conf *c);
 
 /* Standard base64 (padding optional, whitespace ignored).  Returns 0 or

@@ -22,6 +22,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/amdvirt-labels.XXXXXX")
 SPID=""
 cleanup() {
 	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
+	[ -n "${DPID:-}" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -461,6 +462,115 @@ if [ -x "$DRIVE" ]; then
 	check "worker: the slow request was in flight" q 'len(log) == 0'
 	check "worker: stop ends a slow request at once" \
 		"$PY" -c 'import re,sys; m=re.search(r"stopped in (\d+) ms", open(sys.argv[1]).read()); sys.exit(not m or int(m.group(1)) > 2000)' "$T/out"
+fi
+
+# --- the labeller in the daemon ----------------------------------------------------
+# The daemon on a fake host of its own, in-cluster: labels once at start,
+# once more when a VF leaves vfio-pci (the DeviceConfig's vfio.ready label
+# goes), nothing for a rescan that changes no label, a GET only on SIGHUP.
+# No kubelet runs: the device plugin keeps retrying its registration.
+# wait_grep FILE PATTERN [SECONDS]: true once PATTERN is in FILE.
+wait_grep() {
+	i=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt $((${3:-10} * 20)) ] && return 1
+		sleep 0.05
+	done
+}
+# wait_requests N: true once the API server has logged N requests.
+wait_requests() {
+	i=0
+	while [ "$(wc -l <"$T/log" 2>/dev/null || echo 0)" -lt "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+}
+DPID=""
+stop_daemon() {
+	[ -n "$DPID" ] || return 0
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID"
+	DRC=$?
+	DPID=""
+}
+if [ -d "$T/host-mi300x-vf/sys" ]; then
+	DH="$T/dhost"
+	rm -rf "$DH"
+	cp -a "$T/host-mi300x-vf" "$DH"
+	mkdir -p "$DH/var/run/secrets/kubernetes.io/serviceaccount"
+	cp "$T/ca.crt" "$DH/var/run/secrets/kubernetes.io/serviceaccount/"
+	echo "$TOKEN" >"$DH/var/run/secrets/kubernetes.io/serviceaccount/token"
+	cat >"$T/dc.json" <<'EOF2'
+{"metadata": {"name": "test-deviceconfig", "namespace": "kube-amd-gpu"},
+ "spec": {"driver": {"enable": true, "driverType": "vf-passthrough"}}}
+EOF2
+	VREADY="gpu.operator.amd.com/kube-amd-gpu.test-deviceconfig.vfio.ready"
+	"$AMDVIRT" --root "$DH" --config "$T/dc.json" labels --json >"$T/dwant1.json" 2>/dev/null
+	check "daemon host: the desired labels include vfio.ready" \
+		grep -q "\"$VREADY\"" "$T/dwant1.json"
+
+	start_server
+	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" NODE_NAME=node1 \
+		"$AMDVIRT" --root "$DH" --config "$T/dc.json" daemon 2>"$T/daemon.err" &
+	DPID=$!
+	check "daemon: applies the labels at start" wait_grep "$T/daemon.err" "node node1: .* set"
+	check "daemon: says where the labels go" \
+		grep -q "labeller: keeping the labels of node node1 (in-cluster service account)" "$T/daemon.err"
+	check "daemon: one GET and one PATCH at start" \
+		q '[e["method"] for e in log] == ["GET", "PATCH"]'
+	check "daemon: the Node carries exactly the labels of labels --json and the foreign ones" \
+		q 'labels == dict(json.load(open(os.path.join(t, "dwant1.json"))), **{k: v for k, v in labels0.items() if k in ("kubernetes.io/hostname", "amd.com/foo", "amd.com/gpu.family", "amd.com/gpu.device-id.0x74b5", "gpu.operator.amd.com/other.dc.driver")})'
+
+	# A health flip is a model change without a label change.
+	mv "$DH/dev/vfio/65" "$DH/dev/vfio/65.away"
+	check "daemon: /dev/vfio/65 going is seen" wait_grep "$T/daemon.err" "device 65: Unhealthy"
+	mv "$DH/dev/vfio/65.away" "$DH/dev/vfio/65"
+	check "daemon: /dev/vfio/65 coming back is seen" wait_grep "$T/daemon.err" "device 65: Healthy again"
+
+	# The VF of group 65 leaves vfio-pci.
+	rm "$DH/sys/bus/pci/devices/0000:05:02.0/driver"
+	check "daemon: the unbind is seen" wait_grep "$T/daemon.err" "device 65: Unhealthy: 0000:05:02.0 is on no driver"
+	check "daemon: the change is applied" wait_requests 4
+	"$AMDVIRT" --root "$DH" --config "$T/dc.json" labels --json >"$T/dwant2.json" 2>/dev/null
+	check "daemon: health flips sent nothing; the change one GET and one PATCH" \
+		q '[e["method"] for e in log] == ["GET", "PATCH", "GET", "PATCH"]'
+	check "daemon: the PATCH removes exactly vfio.ready" \
+		q 'patches[1]["body"]["metadata"]["labels"] == {"'"$VREADY"'": None}'
+	check "daemon: the Node follows labels --json of the changed host" \
+		q 'all(labels.get(k) == v for k, v in json.load(open(os.path.join(t, "dwant2.json"))).items()) and "'"$VREADY"'" not in labels'
+
+	# SIGHUP re-reads the host and the Node: a GET, no PATCH.
+	kill -HUP "$DPID"
+	check "daemon: SIGHUP reads the Node again" wait_requests 5
+	check "daemon: SIGHUP sends no PATCH when the Node is right" \
+		q '[e["method"] for e in log] == ["GET", "PATCH", "GET", "PATCH", "GET"]'
+	stop_daemon
+	check "daemon: SIGTERM exits 0 with the labeller running" test "$DRC" -eq 0
+	check "daemon: logs that it stopped" grep -q "amdvirt: stopped" "$T/daemon.err"
+	check "daemon: nothing sent on the way out" q 'len(log) == 5'
+	cat "$T/daemon.err" >>"$T/all-output"
+
+	# Every pod has the in-cluster variables; without a node name the
+	# device plugin runs alone and says why.
+	start_server
+	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" \
+		"$AMDVIRT" --root "$DH" daemon 2>"$T/daemon.err" &
+	DPID=$!
+	check "daemon without NODE_NAME: labeller off, named" \
+		wait_grep "$T/daemon.err" "labeller off: no node name (set NODE_NAME"
+	check "daemon without NODE_NAME: the device plugin serves" \
+		wait_grep "$T/daemon.err" "device plugin amd.com/gpu"
+	stop_daemon
+	check "daemon without NODE_NAME: exits 0, sent nothing" sh -c "[ $DRC -eq 0 ] && [ ! -s '$T/log' ]"
+
+	# Without API access the daemon never loads the API client.
+	env -u KUBERNETES_SERVICE_HOST "$AMDVIRT" --root "$DH" daemon 2>"$T/daemon.err" &
+	DPID=$!
+	wait_grep "$T/daemon.err" "device plugin amd.com/gpu"
+	stop_daemon
+	check "daemon without API access: no labeller line" sh -c "! grep -q labeller '$T/daemon.err'"
 fi
 
 # --- the token never appears ------------------------------------------------------
