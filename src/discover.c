@@ -337,7 +337,8 @@ static int scan_functions(struct ctx *c)
 	close(devfd);
 	if (!m->funcs)
 		return -ENOMEM;
-	qsort(m->funcs, (size_t)m->n_funcs, sizeof(*m->funcs), cmp_func);
+	if (m->n_funcs > 1)
+		qsort(m->funcs, (size_t)m->n_funcs, sizeof(*m->funcs), cmp_func);
 	return 0;
 }
 
@@ -490,7 +491,8 @@ static void scan_groups(struct ctx *c)
 		closedir(md);
 	}
 	closedir(d);
-	qsort(m->groups, (size_t)m->n_groups, sizeof(*m->groups), cmp_group);
+	if (m->n_groups > 1)
+		qsort(m->groups, (size_t)m->n_groups, sizeof(*m->groups), cmp_group);
 	for (int gi = 0; gi < m->n_groups; gi++) {
 		struct av_group *g = &m->groups[gi];
 		for (int k = 1; k < g->n_members; k++) /* insertion sort: groups are small */
