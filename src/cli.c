@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "cli.h"
 #include "discover.h"
+#include "util.h"
 
 enum av_naming av_cli_naming(const struct av_cli *cli)
 {
@@ -18,6 +20,35 @@ enum av_naming av_cli_naming(const struct av_cli *cli)
 	if (cli->config.resource_naming)
 		av_naming_parse(cli->config.resource_naming, &n);
 	return n;
+}
+
+void av_cli_discover_opts(const struct av_cli *cli, struct av_discover_opts *opts)
+{
+	*opts = (struct av_discover_opts){
+		.config = cli->config.present ? &cli->config : NULL,
+		.pcidb = cli->pcidb,
+		.forced_mode_set = cli->forced_mode_set,
+		.forced_mode = cli->forced_mode,
+		/* The demo tree is shared (and installed read-only). */
+		.record_hives = !cli->demo,
+	};
+}
+
+char *av_cli_demo_root(void)
+{
+	const char *env = getenv("AMDVIRT_DEMO_DIR");
+	if (env && *env)
+		return strdup(env);
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *built = av_strdup_printf("%s/demo", dirname(exe));
+		if (built && access(built, F_OK) == 0)
+			return built;
+		free(built);
+	}
+	return strdup(AV_PKGDATADIR "/demo");
 }
 
 int av_cli_discover(struct av_cli *cli, struct av_model *model)
@@ -49,13 +80,8 @@ int av_cli_discover(struct av_cli *cli, struct av_model *model)
 			cause = NULL;
 		}
 	}
-	struct av_discover_opts opts = {
-		.config = cli->config.present ? &cli->config : NULL,
-		.pcidb = cli->pcidb,
-		.forced_mode_set = cli->forced_mode_set,
-		.forced_mode = cli->forced_mode,
-		.record_hives = !cli->demo,
-	};
+	struct av_discover_opts opts;
+	av_cli_discover_opts(cli, &opts);
 	int r = av_discover(cli->host, &opts, model);
 	if (r < 0) {
 		char path[PATH_MAX];

@@ -50,6 +50,12 @@ struct av_cli {
 /* Opens the host, the config and libpci and builds the model, printing
  * diagnostics to stderr.  Returns an exit code (AV_EXIT_OK on success). */
 int av_cli_discover(struct av_cli *cli, struct av_model *model);
+/* The discovery options the command line asks for. */
+struct av_discover_opts;
+void av_cli_discover_opts(const struct av_cli *cli, struct av_discover_opts *opts);
+/* The demo host: AMDVIRT_DEMO_DIR, else demo/ next to the binary (a build
+ * tree), else the installed one.  Allocated; the path may not exist. */
+char *av_cli_demo_root(void);
 /* The resource naming in force: --resource-naming, else spec.amdvirt.resourceNaming. */
 enum av_naming av_cli_naming(const struct av_cli *cli);
 

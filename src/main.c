@@ -3,8 +3,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +18,6 @@ struct command {
 
 static int run_bind(struct av_cli *cli) { return av_cmd_bind(cli, true); }
 static int run_unbind(struct av_cli *cli) { return av_cmd_bind(cli, false); }
-
 
 
 
@@ -71,24 +68,6 @@ static void usage(FILE *out)
 		"  -h, --help             this text;  --version  the version\n"
 		"\n"
 		"Exit status: 0 success, 1 a check or action failed, 2 usage error or cannot run.\n");
-}
-
-/* The demo host: next to the binary in a build tree, else installed. */
-static char *demo_root(void)
-{
-	const char *env = getenv("AMDVIRT_DEMO_DIR");
-	if (env && *env)
-		return strdup(env);
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *built = av_strdup_printf("%s/demo", dirname(exe));
-		if (built && access(built, F_OK) == 0)
-			return built;
-		free(built);
-	}
-	return strdup(AV_PKGDATADIR "/demo");
 }
 
 enum {
@@ -229,7 +208,7 @@ int main(int argc, char **argv)
 		return AV_EXIT_USAGE;
 	}
 	if (cli.demo) {
-		demo = demo_root();
+		demo = av_cli_demo_root();
 		cli.root = demo;
 	}
 	if (!cli.command) /* the console needs a terminal to draw on and read keys from */

@@ -6,8 +6,6 @@
 
 #include <curses.h>
 #include <errno.h>
-#include <libgen.h>
-#include <limits.h>
 #include <locale.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -203,13 +201,8 @@ static void release_model(struct ui_console *c)
 static int rescan(struct ui_console *c)
 {
 	struct av_cli *cli = c->cli;
-	struct av_discover_opts opts = {
-		.config = cli->config.present ? &cli->config : NULL,
-		.pcidb = cli->pcidb,
-		.forced_mode_set = cli->forced_mode_set,
-		.forced_mode = cli->forced_mode,
-		.record_hives = !cli->demo,
-	};
+	struct av_discover_opts opts;
+	av_cli_discover_opts(cli, &opts);
 	struct av_model m;
 	int r = av_discover(cli->host, &opts, &m);
 	if (r < 0) {
@@ -241,27 +234,15 @@ static void run_checks(struct ui_console *c)
 		                c->checks.counts[AV_CHECK_WARN], c->checks.counts[AV_CHECK_FAIL]);
 }
 
-/* The demo host: next to the binary in a build tree, else installed
- * (the same places `amdvirt --demo` looks). */
+/* The demo host, when it is there. */
 static char *find_demo(void)
 {
-	const char *env = getenv("AMDVIRT_DEMO_DIR");
-	if (env && *env)
-		return strdup(env);
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *built = av_strdup_printf("%s/demo", dirname(exe));
-		if (built && access(built, F_OK) == 0)
-			return built;
-		free(built);
+	char *demo = av_cli_demo_root();
+	if (demo && access(demo, F_OK) != 0) {
+		free(demo);
+		demo = NULL;
 	}
-	char *installed = strdup(AV_PKGDATADIR "/demo");
-	if (installed && access(installed, F_OK) == 0)
-		return installed;
-	free(installed);
-	return NULL;
+	return demo;
 }
 
 /* First discovery through the command line's own path, so the host, the
