@@ -94,6 +94,17 @@ int ck_phys_gpus(struct av_ck *c, int **out);    /* the physical GPUs behind the
 /* "host" lines when a per-function check has nobody to judge. */
 void ck_no_subjects(struct av_ck *c, const char *what);
 
+/* A SKIP line for subject when bdf's config space cannot be used (err from
+ * ck_config). */
+void ck_cfg_skip(struct av_ck *c, const char *subject, const char *bdf, int err);
+/* Parses BDF's sysfs `resource` (struct av_resource, checks/pcicfg.h).
+ * Returns the line count, or < 0 with why set to a message naming the file. */
+struct av_resource;
+int ck_read_resources(struct av_ck *c, const char *bdf, struct av_resource *res, int max, char *why,
+                      size_t why_size);
+/* A decimal sysfs attribute of BDF.  0 or -errno. */
+int ck_sysfs_int(struct av_ck *c, const char *bdf, const char *attr, long *out);
+
 /* sysfs attribute of function f: "/sys/bus/pci/devices/BDF/attr". */
 char *ck_dev_path(char *buf, size_t size, const char *bdf, const char *attr);
 
@@ -146,5 +157,9 @@ enum ck_mod_state ck_module_state(struct av_ck *c, const char *name, char *path,
 char *ck_module_installed_version(struct av_ck *c, const char *name);
 bool ck_module_loaded(struct av_ck *c, const char *name);
 void ck_kmod_free(struct av_ck *c);
+/* libkmod on ROOT/lib/modules/KVER and ROOT's modprobe.d; NULL when it
+ * cannot be set up. */
+struct kmod_ctx;
+struct kmod_ctx *ck_kmod_ctx(struct av_ck *c);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/klog.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "checks/ck.h"
+#include "checks/pcicfg.h"
 #include "util.h"
 
 const uint8_t *ck_config(struct av_ck *c, int i, int *len, int *err)
@@ -235,4 +237,41 @@ int ck_phys_gpus(struct av_ck *c, int **out)
 			(*out)[b - 1] = x;
 		}
 	return k;
+}
+
+void ck_cfg_skip(struct av_ck *c, const char *subject, const char *bdf, int err)
+{
+	char path[96];
+	ck_dev_path(path, sizeof(path), bdf, "config");
+	if (err == -EACCES)
+		ck_add(c, AV_CHECK_SKIP, subject, NULL, path, "64 bytes",
+		       "%s: extended config space is readable only by root", path);
+	else if (err == -ENOTSUP)
+		ck_add(c, AV_CHECK_SKIP, subject, NULL, path, NULL, "libpci is not available to read %s", path);
+	else
+		ck_add(c, AV_CHECK_SKIP, subject, NULL, path, NULL, "cannot read %s: %s", path, ck_errstr(err));
+}
+
+int ck_read_resources(struct av_ck *c, const char *bdf, struct av_resource *res, int max, char *why,
+                          size_t why_size)
+{
+	char path[96], *text = NULL;
+	ck_dev_path(path, sizeof(path), bdf, "resource");
+	ssize_t r = av_read_all(c->host, path, 1 << 16, &text);
+	if (r < 0) {
+		snprintf(why, why_size, "cannot read %s: %s", path, ck_errstr((int)r));
+		return (int)r;
+	}
+	int bad = 0;
+	int n = av_resource_parse(text, res, max, &bad);
+	free(text);
+	if (n < 0)
+		snprintf(why, why_size, "%s line %d is not \"start end flags\"", path, bad);
+	return n;
+}
+
+int ck_sysfs_int(struct av_ck *c, const char *bdf, const char *attr, long *out)
+{
+	char path[96];
+	return av_read_long(c->host, ck_dev_path(path, sizeof(path), bdf, attr), 10, out);
 }
