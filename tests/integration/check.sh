@@ -36,6 +36,10 @@ for c in d["checks"]:
             bad.append("result without %s: %s" % (k, c))
     if c["status"] != "pass" and not c["hint"] and c["status"] != "skip":
         bad.append("no hint: %s %s" % (c["id"], c["subject"]))
+pairs = [(r[0], r[2]) for r in res]
+dups = sorted({p for p in pairs if pairs.count(p) > 1})
+if dups:
+    bad.append("more than one result for %s" % dups)
 summary = {s: sum(1 for r in res if r[1] == s) for s in ("pass", "fail", "warn", "note", "skip")}
 if d["summary"] != summary:
     bad.append("summary %s != %s" % (d["summary"], summary))
