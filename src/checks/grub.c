@@ -121,6 +121,32 @@ static const char *expand(const char *p, const struct av_shvars *vars, struct bu
 	return q;
 }
 
+/* The end of `...` or $(...) at p, or NULL when it is not closed. */
+static const char *skip_subst(const char *p)
+{
+	if (*p == '`') {
+		for (p++; *p && *p != '`'; p++)
+			if (*p == '\\' && p[1])
+				p++;
+		return *p ? p + 1 : NULL;
+	}
+	int depth = 0;
+	char quote = 0;
+	for (p++; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '(') {
+			depth++;
+		} else if (*p == ')' && --depth == 0) {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
 /* Parses one shell word at *pp.  Returns 0, or -EINVAL on an unterminated
  * quote (then *pp points at the opening quote). */
 static int word(const char **pp, const struct av_shvars *vars, struct buf *out)
@@ -142,6 +168,13 @@ static int word(const char **pp, const struct av_shvars *vars, struct buf *out)
 					if (p[1] != '\n')
 						put(out, p + 1, 1);
 					p += 2;
+				} else if (*p == '`' || (p[0] == '$' && p[1] == '(')) {
+					const char *end = skip_subst(p);
+					if (!end) {
+						*pp = start;
+						return -EINVAL;
+					}
+					p = end;
 				} else if (*p == '$') {
 					p = expand(p + 1, vars, out);
 				} else {
@@ -157,6 +190,15 @@ static int word(const char **pp, const struct av_shvars *vars, struct buf *out)
 			if (p[1] && p[1] != '\n')
 				put(out, p + 1, 1);
 			p += p[1] ? 2 : 1;
+		} else if (*p == '`' || (p[0] == '$' && p[1] == '(')) {
+			/* Command substitution: its output is unknowable here, and
+			 * what it contains must not be read as assignments. */
+			const char *end = skip_subst(p);
+			if (!end) {
+				*pp = p;
+				return -EINVAL;
+			}
+			p = end;
 		} else if (*p == '$') {
 			p = expand(p + 1, vars, out);
 		} else {
@@ -186,7 +228,7 @@ static const char *skip_statement(const char *p)
 				quote = 0;
 			else if (quote == '"' && *p == '\\' && p[1])
 				p++;
-		} else if (*p == '\'' || *p == '"') {
+		} else if (*p == '\'' || *p == '"' || *p == '`') {
 			quote = *p;
 		} else if (*p == '\\' && p[1]) {
 			p++;

@@ -107,7 +107,10 @@ static void test_grub_quoting(void **state)
 		"GRUB_C=\"multi\nline\"; GRUB_D=d\n"
 		"if [ -x /usr/bin/foo ]; then GRUB_E=e; fi\n"
 		"GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT amd_iommu=on\"\n"
-		"GRUB_F+=\" more\"\n";
+		"GRUB_F+=\" more\"\n"
+		"GRUB_G=`echo x; GRUB_NOT=1`\n"
+		"GRUB_H=\"a $(echo \\\"b)\\\"; GRUB_NOT2=1) c\"\n"
+		"GRUB_DISTRIBUTOR=`( . /etc/os-release; echo ${NAME:-Ubuntu} ) 2>/dev/null || echo Ubuntu`\n";
 	assert_int_equal(av_grub_source(text, &v, &bad), 0);
 	assert_string_equal(av_shvars_get(&v, "GRUB_DEFAULT"), "0");
 	assert_string_equal(av_shvars_get(&v, "GRUB_TIMEOUT_STYLE"), "hidden");
@@ -119,6 +122,12 @@ static void test_grub_quoting(void **state)
 	assert_string_equal(av_shvars_get(&v, "GRUB_D"), "d");
 	assert_string_equal(av_shvars_get(&v, "GRUB_CMDLINE_LINUX_DEFAULT"), "quiet splash amd_iommu=on");
 	assert_string_equal(av_shvars_get(&v, "GRUB_F"), " more");
+	/* Command substitutions are opaque: nothing inside is assigned. */
+	assert_string_equal(av_shvars_get(&v, "GRUB_G"), "");
+	assert_null(av_shvars_get(&v, "GRUB_NOT"));
+	assert_null(av_shvars_get(&v, "GRUB_NOT2"));
+	assert_string_equal(av_shvars_get(&v, "GRUB_H"), "a  c");
+	assert_string_equal(av_shvars_get(&v, "GRUB_DISTRIBUTOR"), "");
 	/* Statements inside if/fi are not evaluated (the condition is unknown). */
 	assert_null(av_shvars_get(&v, "GRUB_E"));
 
