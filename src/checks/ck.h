@@ -155,6 +155,8 @@ enum ck_mod_state { CK_MOD_MISSING = 0, CK_MOD_INSTALLED, CK_MOD_LOADED, CK_MOD_
 enum ck_mod_state ck_module_state(struct av_ck *c, const char *name, char *path, size_t path_size);
 /* Installed module's modinfo "version" (allocated) or NULL. */
 char *ck_module_installed_version(struct av_ck *c, const char *name);
+/* Any modinfo field of the installed module (allocated) or NULL. */
+char *ck_module_installed_info(struct av_ck *c, const char *name, const char *key);
 bool ck_module_loaded(struct av_ck *c, const char *name);
 void ck_kmod_free(struct av_ck *c);
 /* libkmod on ROOT/lib/modules/KVER and ROOT's modprobe.d; NULL when it

@@ -203,6 +203,11 @@ static char *scan_modinfo(const char *data, size_t len, const char *key)
 
 char *ck_module_installed_version(struct av_ck *c, const char *name)
 {
+	return ck_module_installed_info(c, name, "version");
+}
+
+char *ck_module_installed_info(struct av_ck *c, const char *name, const char *key)
+{
 	char path[PATH_MAX];
 	enum ck_mod_state st = ck_module_state(c, name, path, sizeof(path));
 	if (st == CK_MOD_MISSING || !path[0])
@@ -216,7 +221,7 @@ char *ck_module_installed_version(struct av_ck *c, const char *name)
 		struct kmod_list *info = NULL, *l;
 		if (kmod_module_get_info(mod, &info) >= 0) {
 			kmod_list_foreach(l, info)
-				if (!version && strcmp(kmod_module_info_get_key(l), "version") == 0)
+				if (!version && strcmp(kmod_module_info_get_key(l), key) == 0)
 					version = strdup(kmod_module_info_get_value(l));
 			kmod_module_info_free_list(info);
 		}
@@ -226,7 +231,7 @@ char *ck_module_installed_version(struct av_ck *c, const char *name)
 		char *data = NULL;
 		ssize_t n = av_read_all(c->host, path, 256u << 20, &data);
 		if (n > 0)
-			version = scan_modinfo(data, (size_t)n, "version");
+			version = scan_modinfo(data, (size_t)n, key);
 		free(data);
 	}
 	return version;
@@ -328,6 +333,14 @@ void ck_gim_loaded(struct av_ck *c)
 	char msg[400] = "";
 	if (installed && loaded[0] && !version_eq(installed, loaded))
 		snprintf(msg, sizeof(msg), "loaded gim %s differs from the installed %s", loaded, installed);
+	/* Same version string, different build: a rebuilt DKMS module. */
+	char src[64] = "";
+	char *isrc = NULL;
+	if (!msg[0] && av_read_text(c->host, "/sys/module/gim/srcversion", src, sizeof(src)) > 0
+	    && (isrc = ck_module_installed_info(c, "gim", "srcversion")) && strcmp(src, isrc) != 0)
+		snprintf(msg, sizeof(msg), "loaded gim (srcversion %s) is not the installed build (srcversion %s)", src,
+		         isrc);
+	free(isrc);
 	if (want && loaded[0] && !version_eq(want, loaded))
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%sloaded gim %s is not the configured "
 		         "spec.driver.version %s", msg[0] ? "; " : "", loaded, want);

@@ -96,6 +96,7 @@ expect vfio-node "" 1 "vfio.modules fail host" "vfio.modules"
 expect amdgpu-not-blacklisted "" 0 "amdgpu.blacklist warn host; amdgpu.blacklist pass 0000:25:00.0" -
 expect gim-missing "--driver-type vf-passthrough" 1 "gim.installed fail host; gim.loaded warn host; gim.bound fail 0000:05:00.0; gim.bound fail 0000:25:00.0; gim.nodes skip host" "gim.installed gim.bound"
 expect gim-stale "" 0 "gim.loaded warn host" -
+expect gim-rebuilt "" 0 "gim.loaded warn host" -
 cat >"$TEST_TMP/devconfig.json" <<'JSON'
 {"apiVersion": "amd.com/v1alpha1", "kind": "DeviceConfig",
  "metadata": {"name": "gpus", "namespace": "kube-amd-gpu"},
