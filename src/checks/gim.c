@@ -197,9 +197,10 @@ void ck_gim_params(struct av_ck *c)
 			       ev, v, "vf_num %ld (%s) with spatial partition mode SPX: more than one VF needs a "
 			       "partitioned GPU", want, from);
 		} else if (av_func_on(f, "gim") && f->sriov_num != want) {
-			ck_add(c, AV_CHECK_WARN, f->bdf, "see gim.log for why gim enabled fewer VFs", ev, v,
-			       "gim was asked for %ld VF%s (%s) but the PF has %d", want, want == 1 ? "" : "s", from,
-			       f->sriov_num);
+			const char *cause = f->sriov_num < want ? ck_vf_blocker(c, p[i]) : NULL;
+			ck_add(c, AV_CHECK_WARN, f->bdf, "see gim.log for why gim enabled another number of VFs", ev, v,
+			       "gim was asked for %ld VF%s (%s) but the PF has %d%s%s%s", want, want == 1 ? "" : "s", from,
+			       f->sriov_num, cause ? " (see " : "", cause ? cause : "", cause ? ")" : "");
 		} else {
 			ck_add(c, AV_CHECK_PASS, f->bdf, NULL, ev, v, "vf_num %ld (%s)%s%s", want, from,
 			       mode[0] ? ", partition mode " : "", mode);
