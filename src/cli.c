@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 #include "discover.h"
 #include "util.h"
@@ -94,4 +96,22 @@ int av_cli_discover(struct av_cli *cli, struct av_model *model)
 	if (model->mode_warning)
 		fprintf(stderr, "amdvirt: warning: %s\n", model->mode_warning);
 	return AV_EXIT_OK;
+}
+
+int av_cli_print_json(cJSON *doc)
+{
+	char *text = doc ? cJSON_Print(doc) : NULL;
+	cJSON_Delete(doc);
+	if (!text) {
+		fprintf(stderr, "amdvirt: out of memory\n");
+		return AV_EXIT_USAGE;
+	}
+	printf("%s\n", text);
+	free(text);
+	return fflush(stdout) == 0 ? AV_EXIT_OK : AV_EXIT_USAGE;
+}
+
+bool av_cli_colour(void)
+{
+	return isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 }

@@ -59,6 +59,13 @@ char *av_cli_demo_root(void);
 /* The resource naming in force: --resource-naming, else spec.amdvirt.resourceNaming. */
 enum av_naming av_cli_naming(const struct av_cli *cli);
 
+/* Prints a JSON document on stdout and frees it (NULL counts as out of
+ * memory).  Returns AV_EXIT_OK, or AV_EXIT_USAGE with a line on stderr. */
+struct cJSON;
+int av_cli_print_json(struct cJSON *doc);
+/* Colour for people: stdout is a terminal and NO_COLOR is not set. */
+bool av_cli_colour(void);
+
 /* Commands: each returns an exit code. */
 int av_cmd_list(struct av_cli *cli);
 int av_cmd_check(struct av_cli *cli);

@@ -27,20 +27,10 @@ int av_cmd_check(struct av_cli *cli)
 		return AV_EXIT_USAGE;
 	}
 	const char *mode = cli->guest ? "guest" : av_mode_name(m.mode);
-	if (cli->json) {
-		cJSON *doc = av_check_report_json(&rep, mode);
-		char *text = doc ? cJSON_Print(doc) : NULL;
-		if (text)
-			printf("%s\n", text);
-		else
-			fprintf(stderr, "amdvirt: out of memory\n");
-		free(text);
-		cJSON_Delete(doc);
-		if (!text)
-			rc = AV_EXIT_USAGE;
-	} else {
-		av_check_report_text(stdout, &rep, mode, cli->quiet, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-	}
+	if (cli->json)
+		rc = av_cli_print_json(av_check_report_json(&rep, mode));
+	else
+		av_check_report_text(stdout, &rep, mode, cli->quiet, av_cli_colour());
 	if (rc == AV_EXIT_OK && rep.worst == AV_CHECK_FAIL)
 		rc = AV_EXIT_FAIL;
 	av_check_report_clear(&rep);

@@ -2,9 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
-#include <cjson/cJSON.h>
 
 #include "cli.h"
 #include "list.h"
@@ -23,19 +21,10 @@ int av_cmd_list(struct av_cli *cli)
 		av_model_free(&m);
 		return AV_EXIT_USAGE;
 	}
-	if (cli->json) {
-		cJSON *doc = av_list_json(&m, &res);
-		char *text = doc ? cJSON_Print(doc) : NULL;
-		if (text)
-			printf("%s\n", text);
-		else
-			fprintf(stderr, "amdvirt: out of memory\n");
-		free(text);
-		cJSON_Delete(doc);
-		rc = text ? AV_EXIT_OK : AV_EXIT_USAGE;
-	} else {
-		av_list_text(stdout, &m, &res, isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-	}
+	if (cli->json)
+		rc = av_cli_print_json(av_list_json(&m, &res));
+	else
+		av_list_text(stdout, &m, &res, av_cli_colour());
 	av_resources_clear(&res);
 	av_model_free(&m);
 	if (fflush(stdout) != 0)
