@@ -6,7 +6,7 @@
 # loaded through libkmod.  Since no AMD device can be emulated, amdvirt is
 # pointed at the NVMe functions by BDF and by vfioConfig.deviceIDs.
 #
-# Usage: AMDVIRT=path/to/amdvirt tests/qemu/run.sh      (make check-qemu)
+# Usage: AMDVIRT=path/to/amdvirt tests/kernel/run.sh      (make check (or make check-kernel))
 # Needs: qemu-system-x86, busybox-static, cpio, kmod, apt-get download.
 # Env:   QEMU_LAB (work dir, default $TMPDIR/amdvirt-qemu-lab; the kernel .deb is kept there),
 #        TCG_TIMEOUT (seconds, default 300), NUMVFS (default 2), KPKG.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# /init of the real-kernel lane (tests/qemu/run.sh): runs amdvirt against
+# /init of the real-kernel lane (tests/kernel/run.sh): runs amdvirt against
 # the emulated SR-IOV NVMe controller and prints one PASS:/FAIL: per check.
 export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
