@@ -334,8 +334,7 @@ int av_daemon_run(struct av_cli *cli)
 	av_log("device plugin %s: %d devices (%d healthy), mode %s, host read in %.1f ms; "
 	       "serving %s/%s", d.resource, d.plugin.res.n_devices, d.plugin.res.n_healthy,
 	       av_mode_name(d.plugin.model.mode), d.scan_ms, d.dir, d.sock_name);
-	if (av_daemon_labels_start(&d) < 0)
-		goto out;
+	av_daemon_labels_start(&d);
 	av_timer_arm(d.resync_timer, d.resync_ms);
 	if (av_loop_run(d.loop) < 0) {
 		av_log("event loop failed: %s", strerror(errno));

@@ -70,12 +70,12 @@ void av_daemon_rescan_soon(struct av_daemon *d);
 int av_daemon_watch_plugins(struct av_daemon *d);
 
 /* daemon_labels.c */
-/* Reads --deviceconfig from the API server.  Returns 0 or -errno (reported). */
+/* Opens the API client named by --kubeconfig and reads --deviceconfig.
+ * Returns 0 or -errno (reported). */
 int av_daemon_labels_prepare(struct av_daemon *d);
 /* Starts the labeller thread when API access is configured and hands it
- * the current labels.  Returns 0, or -EINVAL for an unusable --kubeconfig
- * (reported). */
-int av_daemon_labels_start(struct av_daemon *d);
+ * the current labels; logs why not otherwise. */
+void av_daemon_labels_start(struct av_daemon *d);
 /* Hands the labels of the current model to the labeller (if any). */
 void av_daemon_labels_feed(struct av_daemon *d);
 void av_daemon_labels_stop(struct av_daemon *d);

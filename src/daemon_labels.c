@@ -24,16 +24,18 @@ static int usage_error(char *cause)
 	return -EINVAL;
 }
 
-/* --deviceconfig decides what the model selects, so it is read before the
- * host is; everything else waits until registration is on its way. */
+/* What the command line asks for explicitly is checked before anything is
+ * served, so that a mistake there ends the daemon before kubelet sees it;
+ * --deviceconfig also decides what the model selects.  The in-cluster
+ * client waits until registration is on its way. */
 int av_daemon_labels_prepare(struct av_daemon *d)
 {
 	struct av_cli *cli = d->cli;
 	char *cause = NULL;
 
-	if (!cli->deviceconfig)
+	if (!cli->deviceconfig && !cli->kubeconfig)
 		return 0;
-	if (cli->config_path)
+	if (cli->deviceconfig && cli->config_path)
 		return usage_error(av_strdup_printf("give --config or --deviceconfig, not both"));
 	if (!av_k8s_conf_wanted(cli->kubeconfig))
 		return usage_error(av_strdup_printf("--deviceconfig %s needs API access: give "
@@ -42,6 +44,8 @@ int av_daemon_labels_prepare(struct av_daemon *d)
 	d->k8s = av_labeller_client(cli->host, cli->kubeconfig, &cause);
 	if (!d->k8s)
 		return usage_error(cause);
+	if (!cli->deviceconfig)
+		return 0;
 	av_config_clear(&cli->config);
 	if (av_k8s_get_deviceconfig(d->k8s, cli->deviceconfig, &cli->config, &cause) < 0)
 		return usage_error(cause);
@@ -50,27 +54,24 @@ int av_daemon_labels_prepare(struct av_daemon *d)
 
 /* Without a usable API client the device plugin still runs: every pod has
  * the in-cluster variables, and a deployment without RBAC for nodes (or
- * without NODE_NAME) just means no labels.  An explicit --kubeconfig that
- * cannot be used is a usage error, as for `labels --apply`. */
-int av_daemon_labels_start(struct av_daemon *d)
+ * without NODE_NAME) just means no labels. */
+void av_daemon_labels_start(struct av_daemon *d)
 {
 	struct av_cli *cli = d->cli;
 	const char *node = av_k8s_node_name(cli->node_name);
 	char *cause = NULL;
 
 	if (!av_k8s_conf_wanted(cli->kubeconfig))
-		return 0;
+		return;
 	if (!node) {
 		av_log("labeller off: no node name (set NODE_NAME from the downward API "
 		       "or give --node-name)");
-		return 0;
+		return;
 	}
 	if (!d->k8s && !(d->k8s = av_labeller_client(cli->host, cli->kubeconfig, &cause))) {
-		if (cli->kubeconfig)
-			return usage_error(cause);
 		av_log("labeller off: %s", cause ? cause : "out of memory");
 		free(cause);
-		return 0;
+		return;
 	}
 	char *origin = av_strdup_printf("%s", av_k8s_origin(d->k8s));
 	d->labeller = av_labeller_start(d->k8s, node, cli->config.present ? &cli->config : NULL,
@@ -80,12 +81,11 @@ int av_daemon_labels_start(struct av_daemon *d)
 		av_log("labeller off: %s", cause ? cause : "out of memory");
 		free(cause);
 		free(origin);
-		return 0;
+		return;
 	}
 	av_log("labeller: keeping the labels of node %s (%s)", node, origin ? origin : "?");
 	free(origin);
 	av_daemon_labels_feed(d);
-	return 0;
 }
 
 void av_daemon_labels_feed(struct av_daemon *d)

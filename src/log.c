@@ -2,6 +2,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -22,4 +24,16 @@ void av_log(const char *fmt, ...)
 	line[n++] = '\n';
 	fprintf(stderr, "amdvirt: %.*s", n, line);
 	fflush(stderr);
+}
+
+bool av_debug_on(void)
+{
+	static int on = -1;
+
+	if (on < 0) {
+		const char *v = getenv("AMDVIRT_DEBUG");
+
+		on = v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+	}
+	return on;
 }

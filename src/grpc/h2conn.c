@@ -15,6 +15,8 @@
 /* Bytes read per readiness event before giving other descriptors a turn
  * (epoll is level-triggered, so the rest is read on the next turn). */
 #define READ_BUDGET (256u * 1024)
+/* Output gathered from nghttp2 before it is sent. */
+#define GATHER_MAX (64u * 1024)
 
 void av_h2conn_init(struct av_h2conn *c, struct av_loop *loop, int fd, nghttp2_session *session)
 {
@@ -67,27 +69,6 @@ static bool keep(struct av_h2conn *c, const uint8_t *data, size_t len)
 	return true;
 }
 
-/* Writes data; keeps what the socket did not take.  False on error. */
-static bool put(struct av_h2conn *c, const uint8_t *data, size_t len, bool *full)
-{
-	while (len > 0 && !*full) {
-		ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				*full = true;
-				break;
-			}
-			return die(c, "write failed");
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return len == 0 || keep(c, data, len);
-}
-
 static void set_interest(struct av_h2conn *c, bool want_out)
 {
 	uint32_t ev = EPOLLIN | (want_out ? EPOLLOUT : 0);
@@ -96,44 +77,53 @@ static void set_interest(struct av_h2conn *c, bool want_out)
 		c->events = ev;
 }
 
+/* Sends the pending bytes.  Returns false on error; *full when the socket
+ * took less than all of them. */
+static bool send_pending(struct av_h2conn *c, bool *full)
+{
+	while (c->pend_off < c->pend_len) {
+		ssize_t n = send(c->fd, c->pend + c->pend_off, c->pend_len - c->pend_off,
+		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				*full = true;
+				return true;
+			}
+			return die(c, "write failed");
+		}
+		c->pend_off += (size_t)n;
+	}
+	c->pend_off = c->pend_len = 0;
+	return true;
+}
+
 bool av_h2conn_flush(struct av_h2conn *c)
 {
 	bool full = false;
 
 	if (c->dead)
 		return false;
-	if (c->pend_off < c->pend_len) {
-		size_t len = c->pend_len - c->pend_off;
-		uint8_t *data = c->pend + c->pend_off;
+	while (!full) {
+		/* nghttp2 hands out one frame at a time and a unary reply is
+		 * three (HEADERS, DATA, trailers): gathering them makes one
+		 * system call of three, the largest part of a call's cost. */
+		while (c->pend_len - c->pend_off < GATHER_MAX) {
+			const uint8_t *data;
+			ssize_t n = nghttp2_session_mem_send(c->session, &data);
 
-		while (len > 0) {
-			ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				if (errno == EAGAIN || errno == EWOULDBLOCK) {
-					full = true;
-					break;
-				}
-				return die(c, "write failed");
-			}
-			data += n;
-			len -= (size_t)n;
-			c->pend_off += (size_t)n;
+			if (n < 0)
+				return die(c, nghttp2_strerror((int)n));
+			if (n == 0)
+				break;
+			if (!keep(c, data, (size_t)n))
+				return false;
 		}
 		if (c->pend_off == c->pend_len)
-			c->pend_off = c->pend_len = 0;
-	}
-	while (!full) {
-		const uint8_t *data;
-		ssize_t n = nghttp2_session_mem_send(c->session, &data);
-
-		if (n < 0)
-			return die(c, nghttp2_strerror((int)n));
-		if (n == 0)
 			break;
-		if (!put(c, data, (size_t)n, &full))
+		if (!send_pending(c, &full))
 			return false;
 	}
 	set_interest(c, c->pend_off < c->pend_len);

@@ -17,7 +17,7 @@ struct av_h2conn {
 	struct av_loop *loop;
 	int fd;
 	nghttp2_session *session;
-	uint8_t *pend;              /* output nghttp2 produced that did not fit */
+	uint8_t *pend;              /* output nghttp2 produced, not yet sent */
 	size_t pend_len, pend_off, pend_cap;
 	uint32_t events;            /* epoll interest registered now */
 	bool watched;

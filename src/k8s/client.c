@@ -7,9 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "k8s/client.h"
+#include "k8s/curl_dl.h"
 #include "util.h"
 
 #define BODY_MAX (64u << 20)
@@ -18,25 +17,22 @@
 struct av_k8s {
 	struct av_k8s_conf conf;
 	struct av_k8s_retry retry;
+	const struct av_curl *cu;
 	CURL *curl;
 	unsigned int seed;
 	char *token;                 /* as last read from token_file */
 	const atomic_bool *cancel;
 };
 
-static bool curl_ready;
-
 struct av_k8s *av_k8s_new(struct av_k8s_conf *conf, char **cause)
 {
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			av_set_cause(cause, "libcurl could not be initialised");
-			return NULL;
-		}
-		curl_ready = true;
-	}
+	const struct av_curl *cu = av_curl_load(cause);
+	if (!cu)
+		return NULL;
 	struct av_k8s *k = calloc(1, sizeof(*k));
-	if (!k || !(k->curl = curl_easy_init())) {
+	if (k)
+		k->cu = cu;
+	if (!k || !(k->curl = cu->easy_init())) {
 		free(k);
 		av_set_cause(cause, "libcurl could not be initialised");
 		return NULL;
@@ -60,7 +56,7 @@ void av_k8s_free(struct av_k8s *k)
 {
 	if (!k)
 		return;
-	curl_easy_cleanup(k->curl);
+	k->cu->easy_cleanup(k->curl);
 	forget_token(k);
 	av_k8s_conf_clear(&k->conf);
 	free(k);
@@ -156,32 +152,33 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
-static void set_blob(CURL *c, CURLoption opt, const struct av_blob *b)
+static void set_blob(const struct av_k8s *k, CURLoption opt, const struct av_blob *b)
 {
 	struct curl_blob blob = { .data = b->data, .len = b->len, .flags = CURL_BLOB_COPY };
-	curl_easy_setopt(c, opt, &blob);
+	k->cu->easy_setopt(k->curl, opt, &blob);
 }
 
 static void setup_tls(struct av_k8s *k)
 {
 	CURL *c = k->curl;
+	const struct av_curl *cu = k->cu;
 	const struct av_k8s_conf *conf = &k->conf;
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	cu->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	cu->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (conf->ca.data)
-		set_blob(c, CURLOPT_CAINFO_BLOB, &conf->ca);
+		set_blob(k, CURLOPT_CAINFO_BLOB, &conf->ca);
 	else if (conf->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, conf->ca_file);
-	curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
-	curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+		cu->easy_setopt(c, CURLOPT_CAINFO, conf->ca_file);
+	cu->easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+	cu->easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
 	if (conf->cert.data)
-		set_blob(c, CURLOPT_SSLCERT_BLOB, &conf->cert);
+		set_blob(k, CURLOPT_SSLCERT_BLOB, &conf->cert);
 	else if (conf->cert_file)
-		curl_easy_setopt(c, CURLOPT_SSLCERT, conf->cert_file);
+		cu->easy_setopt(c, CURLOPT_SSLCERT, conf->cert_file);
 	if (conf->key.data)
-		set_blob(c, CURLOPT_SSLKEY_BLOB, &conf->key);
+		set_blob(k, CURLOPT_SSLKEY_BLOB, &conf->key);
 	else if (conf->key_file)
-		curl_easy_setopt(c, CURLOPT_SSLKEY, conf->key_file);
+		cu->easy_setopt(c, CURLOPT_SSLKEY, conf->key_file);
 }
 
 /* One attempt.  Returns the CURLcode; *status is 0 without an answer. */
@@ -190,6 +187,7 @@ static CURLcode attempt(struct av_k8s *k, const char *method, const char *url,
                         struct av_k8s_response *resp, long *retry_after, char *err)
 {
 	CURL *c = k->curl;
+	const struct av_curl *cu = k->cu;
 	struct curl_slist *h = NULL, *t;
 	char *auth = NULL;
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
@@ -200,61 +198,61 @@ static CURLcode attempt(struct av_k8s *k, const char *method, const char *url,
 	resp->status = 0;
 	*retry_after = -1;
 
-	curl_easy_reset(c);
+	cu->easy_reset(c);
 	setup_tls(k);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, k->retry.timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, k->retry.timeout_ms < 10000 ? k->retry.timeout_ms : 10000L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	cu->easy_setopt(c, CURLOPT_URL, url);
+	cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	cu->easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, k->retry.timeout_ms);
+	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, k->retry.timeout_ms < 10000 ? k->retry.timeout_ms : 10000L);
+	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	cu->easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	cu->easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	if (k->cancel) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, k);
+		cu->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		cu->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		cu->easy_setopt(c, CURLOPT_XFERINFODATA, k);
 	}
 	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+		cu->easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		cu->easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	}
 
-	if (!(t = curl_slist_append(h, "Accept: application/json")))
+	if (!(t = cu->slist_append(h, "Accept: application/json")))
 		goto out;
 	h = t;
 	if (content_type) {
 		char ct[128];
 		snprintf(ct, sizeof(ct), "Content-Type: %s", content_type);
-		if (!(t = curl_slist_append(h, ct)))
+		if (!(t = cu->slist_append(h, ct)))
 			goto out;
 		h = t;
 	}
 	if (token(k) && *token(k)) {
 		if (!(auth = av_strdup_printf("Authorization: Bearer %s", token(k))))
 			goto out;
-		if (!(t = curl_slist_append(h, auth)))
+		if (!(t = cu->slist_append(h, auth)))
 			goto out;
 		h = t;
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	cu->easy_setopt(c, CURLOPT_HTTPHEADER, h);
 
 	err[0] = '\0';
-	rc = curl_easy_perform(c);
+	rc = cu->easy_perform(c);
 	if (rc == CURLE_OK) {
 		curl_off_t ra = -1;
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-		if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+		cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+		if (cu->easy_getinfo(c, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 			*retry_after = (long)ra;
 	}
 out:
 	/* The slist holds a copy of the header; both are wiped. */
 	for (t = h; t; t = t->next)
 		explicit_bzero(t->data, strlen(t->data));
-	curl_slist_free_all(h);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	cu->slist_free_all(h);
+	cu->easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	if (auth) {
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
@@ -345,7 +343,7 @@ int av_k8s_request(struct av_k8s *k, const char *method, const char *path,
 	}
 	if (rc != CURLE_OK) {
 		av_set_cause(cause, "%s %s: %s (after %d attempts)", method, url,
-		             err[0] ? err : curl_easy_strerror(rc), resp->attempts);
+		             err[0] ? err : k->cu->easy_strerror(rc), resp->attempts);
 		av_k8s_response_clear(resp);
 		free(url);
 		return rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EIO;

@@ -357,7 +357,7 @@ static void allocate(struct av_grpc_call *call, const uint8_t *req, size_t len, 
 			goto out;
 		}
 		ptrs[c] = &msgs[c].resp;
-		av_log("Allocate %s: %s=%s (%d device nodes)", p->res.resource,
+		av_debug("Allocate %s: %s=%s (%d device nodes)", p->res.resource,
 			       msgs[c].g.env_name[0] ? msgs[c].g.env_name : "devices",
 			       msgs[c].g.env_value ? msgs[c].g.env_value : "", msgs[c].g.n_specs);
 	}

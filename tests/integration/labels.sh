@@ -565,6 +565,15 @@ EOF2
 	stop_daemon
 	check "daemon without NODE_NAME: exits 0, sent nothing" sh -c "[ $DRC -eq 0 ] && [ ! -s '$T/log' ]"
 
+	# An explicit --kubeconfig that cannot be used stops the daemon before
+	# it serves anything.
+	"$AMDVIRT" --root "$DH" daemon --kubeconfig "$T/missing-kubeconfig" --node-name node1 \
+		>"$T/out" 2>"$T/daemon.err"
+	check "daemon with an unreadable --kubeconfig exits 2" test $? -eq 2
+	check "daemon with an unreadable --kubeconfig names it" grep -q "missing-kubeconfig" "$T/daemon.err"
+	check "daemon with an unreadable --kubeconfig served nothing" \
+		sh -c "! grep -q 'device plugin' '$T/daemon.err'"
+
 	# Without API access the daemon never loads the API client.
 	env -u KUBERNETES_SERVICE_HOST "$AMDVIRT" --root "$DH" daemon 2>"$T/daemon.err" &
 	DPID=$!
