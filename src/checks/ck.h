@@ -97,7 +97,7 @@ void ck_no_subjects(struct av_ck *c, const char *what);
 /* A SKIP line for subject when bdf's config space cannot be used (err from
  * ck_config). */
 void ck_cfg_skip(struct av_ck *c, const char *subject, const char *bdf, int err);
-/* Parses BDF's sysfs `resource` (struct av_resource, checks/pcicfg.h).
+/* Parses BDF's sysfs `resource` (struct av_resource, pcires.h).
  * Returns the line count, or < 0 with why set to a message naming the file. */
 struct av_resource;
 int ck_read_resources(struct av_ck *c, const char *bdf, struct av_resource *res, int max, char *why,

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "checks/ck.h"
-#include "checks/pcicfg.h"
+#include "pcires.h"
 #include "util.h"
 
 const uint8_t *ck_config(struct av_ck *c, int i, int *len, int *err)

@@ -10,6 +10,7 @@
 
 #include "checks/ck.h"
 #include "checks/pcicfg.h"
+#include "pcires.h"
 
 void ck_pci_above_4g(struct av_ck *c)
 {

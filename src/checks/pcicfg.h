@@ -1,6 +1,6 @@
-/* Decoders for PCI configuration space and the sysfs `resource` file
- * (registers as in include/uapi/linux/pci_regs.h).  Pure functions over
- * bytes read elsewhere; every read is bounded by len. */
+/* Decoders for PCI configuration space (registers as in
+ * include/uapi/linux/pci_regs.h).  Pure functions over bytes read
+ * elsewhere; every read is bounded by len. */
 #ifndef AV_PCICFG_H
 #define AV_PCICFG_H
 
@@ -75,24 +75,5 @@ int av_cfg_rebar(const uint8_t *cfg, int len, unsigned id, struct av_rebar_entry
 
 /* True when a vendor-specific extended capability with this VSEC ID exists. */
 bool av_cfg_has_vsec(const uint8_t *cfg, int len, uint16_t vsec_id);
-
-/* A line of sysfs `resource`: start, end, flags (include/linux/ioport.h). */
-#define AV_RES_IO 0x100ull
-#define AV_RES_MEM 0x200ull
-#define AV_RES_PREFETCH 0x2000ull
-#define AV_RES_MEM_64 0x100000ull
-#define AV_RES_DISABLED 0x10000000ull
-#define AV_RES_UNSET 0x20000000ull
-
-struct av_resource {
-	uint64_t start, end, flags;
-};
-/* Parses the whole file.  Returns the number of lines (<= max), or -EINVAL
- * with *bad_line set (1-based) when a line is not three hex numbers. */
-int av_resource_parse(const char *text, struct av_resource *out, int max, int *bad_line);
-/* A memory resource the firmware or kernel left without an address. */
-bool av_resource_unassigned(const struct av_resource *r);
-/* "256 MiB", "64 GiB" (power-of-two sizes print exactly). */
-void av_size_str(uint64_t bytes, char *buf, int size);
 
 #endif

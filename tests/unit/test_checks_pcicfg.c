@@ -1,5 +1,5 @@
-/* Config-space decoders (SR-IOV, ARI, ACS, ReBAR, VSEC, PCIe flags) and
- * the sysfs `resource` parser, on hand-made images. */
+/* Config-space decoders (SR-IOV, ARI, ACS, ReBAR, VSEC, PCIe flags) on
+ * hand-made images; the `resource` parser is test_details.c's. */
 #include "config.h"
 
 #include <errno.h>
@@ -165,43 +165,6 @@ static void test_loops_and_bounds(void **state)
 	assert_int_equal(av_cfg_get(NULL, 0, 0, 4), 0);
 }
 
-static void test_resource(void **state)
-{
-	(void)state;
-	struct av_resource r[17];
-	int bad = 0;
-	const char *text =
-		"0x000000e000000000 0x000000e7ffffffff 0x000000000014220c\n"
-		"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
-		"0x00000000f0000000 0x00000000f00fffff 0x0000000000040200\n"
-		"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
-		"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
-		"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
-		"0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
-		"0x0000000000000000 0x00000001ffffffff 0x000000002014220c\n";
-	int n = av_resource_parse(text, r, 17, &bad);
-	assert_int_equal(n, 8);
-	assert_true(r[0].flags & AV_RES_MEM_64);
-	assert_true(r[0].flags & AV_RES_PREFETCH);
-	assert_int_equal(r[0].start, 0xe000000000ull);
-	assert_false(av_resource_unassigned(&r[0]));
-	assert_false(av_resource_unassigned(&r[1]));   /* flags 0: no BAR at all */
-	assert_true(av_resource_unassigned(&r[7]));    /* UNSET */
-	assert_int_equal(av_resource_parse("", r, 17, &bad), 0);
-	assert_int_equal(av_resource_parse("0x1 0x2\n", r, 17, &bad), -EINVAL);
-	assert_int_equal(bad, 1);
-	assert_int_equal(av_resource_parse("0x1 0x2 0x3\n0x1 0x2 0x3 junk\n", r, 17, &bad), -EINVAL);
-	assert_int_equal(bad, 2);
-	assert_int_equal(av_resource_parse("0x11111111111111111 0 0\n", r, 17, &bad), -EINVAL);
-	char s[32];
-	av_size_str(256ull << 30, s, sizeof(s));
-	assert_string_equal(s, "256 GiB");
-	av_size_str(3 << 20, s, sizeof(s));
-	assert_string_equal(s, "3 MiB");
-	av_size_str(1000, s, sizeof(s));
-	assert_string_equal(s, "1000 B");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,7 +173,6 @@ int main(void)
 		cmocka_unit_test(test_acs),
 		cmocka_unit_test(test_rebar),
 		cmocka_unit_test(test_loops_and_bounds),
-		cmocka_unit_test(test_resource),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
