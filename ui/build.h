@@ -4,7 +4,10 @@
 #ifndef UI_BUILD_H
 #define UI_BUILD_H
 
+#include <stddef.h>
+
 #include "checks.h"
+#include "details.h"
 #include "labels.h"
 #include "model.h"
 #include "resources.h"
@@ -19,10 +22,23 @@ int ui_plugin_device_of(const struct av_resources *res, int func);
 /* "PCI bridge", "Processing accelerator", ... from the class code. */
 const char *ui_class_name(uint32_t class_code);
 
+/* Where the detail pane gets a function's BARs and link: the console
+ * reads them through the core on demand, tests hand in canned ones. */
+struct ui_hw_source {
+	/* NULL when the details cannot be had. */
+	const struct av_func_details *(*get)(void *ctx, const char *bdf);
+	void *ctx;
+};
+
 /* Devices: PF -> VF tree.  Rows carry func. */
 void ui_build_devices(const struct av_model *m, const struct av_resources *res, struct ui_rows *out);
+/* hw NULL: the pane leaves out link, reset and BARs. */
 void ui_build_device_detail(const struct av_model *m, const struct av_resources *res, int func,
-                            struct ui_rows *out);
+                            const struct ui_hw_source *hw, struct ui_rows *out);
+/* Link (a VF's is its PF's: pf), reset methods and BARs of func; d NULL
+ * says they could not be read. */
+void ui_build_hw_rows(const struct av_model *m, int func, const struct av_func_details *d,
+                      const struct av_func_details *pf, struct ui_rows *out);
 
 /* GOOD/BAD for a group holding a target of the mode, NORMAL otherwise. */
 enum ui_tone ui_group_tone(const struct av_model *m, const struct av_group *g);
@@ -31,12 +47,15 @@ enum ui_tone ui_group_tone(const struct av_model *m, const struct av_group *g);
  * member rows func and group. */
 void ui_build_groups(const struct av_model *m, struct ui_rows *out);
 void ui_build_group_detail(const struct av_model *m, const struct av_resources *res, int group,
-                           struct ui_rows *out);
+                           const struct ui_hw_source *hw, struct ui_rows *out);
 
-/* Hives: members and the allocation shapes the plugin accepts. */
+/* Hives: members (in VF mode with the VFs VMs get under each PF) and the
+ * allocation shapes the plugin accepts. */
 void ui_build_hives(const struct av_model *m, const struct av_resources *res, struct ui_rows *out);
-/* "1, 2 or 4 GPUs of this hive, the whole hive, ..." for a hive of n. */
-const char *ui_hive_shapes(int n, int n_hives_of_4);
+/* "1, 2 or 4 of its 4 VFs (4: the whole hive); ..." for model hive h, as
+ * the plugin's Allocate rule decides it for the devices advertised now. */
+void ui_hive_shapes(const struct av_model *m, const struct av_resources *res, int hive, char *buf,
+                    size_t size);
 
 /* Checks: one row per result, worst first; rows carry item = result index.
  * report NULL: the checks have not run yet (why says so). */

@@ -207,8 +207,17 @@ static void detail_plugin(const struct av_model *m, const struct av_resources *r
 	ui_rows_add(out, UI_TONE_DIM, "plugin    nothing: %s", why);
 }
 
+static void detail_hw(const struct av_model *m, int fi, const struct ui_hw_source *hw, struct ui_rows *out)
+{
+	const struct av_func *f = &m->funcs[fi];
+	const struct av_func_details *d = hw->get(hw->ctx, f->bdf), *pf = NULL;
+	if (d && f->role == AV_ROLE_VF && f->physfn >= 0 && !av_link_known(&d->link))
+		pf = hw->get(hw->ctx, m->funcs[f->physfn].bdf);
+	ui_build_hw_rows(m, fi, d, pf, out);
+}
+
 void ui_build_device_detail(const struct av_model *m, const struct av_resources *res, int fi,
-                            struct ui_rows *out)
+                            const struct ui_hw_source *hw, struct ui_rows *out)
 {
 	if (fi < 0 || fi >= m->n_funcs)
 		return;
@@ -266,12 +275,14 @@ void ui_build_device_detail(const struct av_model *m, const struct av_resources 
 		detail_group(m, g, out);
 	else
 		ui_rows_add(out, UI_TONE_BAD, "group     none: IOMMU off or the device is not translated");
+	if (hw)
+		detail_hw(m, fi, hw, out);
 	if (f->sysfs_dir)
 		ui_rows_add(out, UI_TONE_DIM, "sysfs     %s", f->sysfs_dir);
 }
 
 void ui_build_group_detail(const struct av_model *m, const struct av_resources *res, int group,
-                           struct ui_rows *out)
+                           const struct ui_hw_source *hw, struct ui_rows *out)
 {
 	const struct av_group *g = av_model_group(m, group);
 	if (!g)
@@ -282,7 +293,7 @@ void ui_build_group_detail(const struct av_model *m, const struct av_resources *
 		int fi = g->members[k];
 		if (av_func_is_gpu(&m->funcs[fi])) {
 			ui_rows_blank(out);
-			ui_build_device_detail(m, res, fi, out);
+			ui_build_device_detail(m, res, fi, hw, out);
 			break;
 		}
 	}

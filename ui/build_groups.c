@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "plugin/alloc.h"
 
 static bool group_has_gpu(const struct av_model *m, const struct av_group *g)
 {
@@ -83,14 +84,91 @@ void ui_build_groups(const struct av_model *m, struct ui_rows *out)
 	}
 }
 
-const char *ui_hive_shapes(int n, int n_hives_of_4)
+/* What the plugin counts in a hive: VF groups in VF mode, GPUs otherwise. */
+static const char *unit(const struct av_model *m, int n)
 {
-	if (n == 4)
-		return n_hives_of_4 >= 2 ? "1, 2 or 4 GPUs of this hive; 8 with another hive of 4"
-		                         : "1, 2 or 4 GPUs of this hive";
-	if (n == 8)
-		return "the whole hive (8 GPUs)";
-	return "the whole hive only";
+	if (m->mode == AV_MODE_VF)
+		return n == 1 ? "VF" : "VFs";
+	return n == 1 ? "GPU" : "GPUs";
+}
+
+static int hive_devices(const struct av_resources *res, int hive, int *devs, int max)
+{
+	int n = 0;
+	for (int d = 0; res && d < res->n_devices; d++)
+		if (res->devices[d].hive == hive && n < max)
+			devs[n++] = d;
+	return n;
+}
+
+/* The shapes are asked of the plugin's own rule (av_alloc_hive_ok), so
+ * the screen says what Allocate will accept. */
+void ui_hive_shapes(const struct av_model *m, const struct av_resources *res, int hive, char *buf,
+                    size_t size)
+{
+	int devs[32], n = hive_devices(res, hive, devs, 32);
+	char why[8];
+	if (n == 0) {
+		snprintf(buf, size, "nothing advertised for this hive yet (no %s of it on vfio-pci)", unit(m, 2));
+		return;
+	}
+	int ok[32], n_ok = 0;
+	for (int k = 1; k < n; k++)
+		if (av_alloc_hive_ok(res, m, devs, k, why, sizeof(why)))
+			ok[n_ok++] = k;
+	if (n_ok == 0) {
+		snprintf(buf, size, "the whole hive only (%d %s together)", n, unit(m, n));
+	} else {
+		size_t len = 0;
+		ok[n_ok++] = n;
+		for (int i = 0; i < n_ok && len < size; i++) {
+			int w = snprintf(buf + len, size - len, "%s%d", i == 0 ? "" : i + 1 == n_ok ? " or " : ", ", ok[i]);
+			len += w > 0 ? (size_t)w : 0;
+		}
+		if (len < size)
+			snprintf(buf + len, size - len, " of its %d %s (%d: the whole hive)", n, unit(m, n), n);
+	}
+	/* With another hive: one of ours beside the whole other hive. */
+	for (int h = 0; h < m->n_hives; h++) {
+		int other[32], no = h == hive ? 0 : hive_devices(res, h, other + 1, 31);
+		if (no == 0)
+			continue;
+		other[0] = devs[0];
+		bool mixed = n > 1 && av_alloc_hive_ok(res, m, other, no + 1, why, sizeof(why));
+		size_t len = strlen(buf);
+		if (len < size)
+			snprintf(buf + len, size - len, mixed ? "; any mix with other hives" : "; with other hives: whole hives only");
+		break;
+	}
+}
+
+static void vf_rows(const struct av_model *m, const struct av_resources *res, int pf, int h, bool last_pf,
+                    struct ui_rows *out)
+{
+	const struct av_func *p = &m->funcs[pf];
+	for (int k = 0; k < p->n_vfs; k++) {
+		int fi = p->vfs[k];
+		const struct av_func *f = &m->funcs[fi];
+		int d = ui_plugin_device_of(res, fi);
+		const char *health = "not advertised";
+		enum ui_tone tone = f->selected ? UI_TONE_WARN : UI_TONE_DIM;
+		char group[16], dev[32] = "";
+		if (d >= 0) {
+			health = res->devices[d].healthy ? "healthy" : "UNHEALTHY";
+			tone = res->devices[d].healthy ? UI_TONE_GOOD : UI_TONE_BAD;
+			snprintf(dev, sizeof(dev), "device \"%s\"", res->devices[d].id);
+		}
+		snprintf(group, sizeof(group), f->iommu_group >= 0 ? "%d" : "-", f->iommu_group);
+		struct ui_row *row = ui_rows_add(out, tone, "   VF %-12s %-10s group %-5s %-14s %s", f->bdf,
+		                                 f->driver[0] ? f->driver : "(none)", group, health, dev);
+		if (row) {
+			row->depth = 1;
+			row->last = last_pf && k + 1 == p->n_vfs;
+			row->func = fi;
+			row->hive = h;
+			row->group = f->iommu_group;
+		}
+	}
 }
 
 void ui_build_hives(const struct av_model *m, const struct av_resources *res, struct ui_rows *out)
@@ -102,19 +180,22 @@ void ui_build_hives(const struct av_model *m, const struct av_resources *res, st
 		ui_rows_add(out, UI_TONE_DIM, "GPUs outside hives can be allocated in any combination.");
 		return;
 	}
-	int of4 = 0;
-	for (int h = 0; h < m->n_hives; h++)
-		of4 += m->hives[h].n_members == 4;
+	bool vf_mode = m->mode == AV_MODE_VF;
 	for (int h = 0; h < m->n_hives; h++) {
 		const struct av_hive *hv = &m->hives[h];
-		struct ui_row *row = ui_rows_add(out, UI_TONE_TITLE, "hive %-4s %d GPU%s  %s%s  (%s)", hv->id,
-		                                 hv->n_members, hv->n_members == 1 ? "" : "s",
+		int devs[32], nd = hive_devices(res, h, devs, 32);
+		char shapes[256], adv[48] = "";
+		if (m->mode != AV_MODE_NONE)
+			snprintf(adv, sizeof(adv), ", %d %s advertised", nd, unit(m, nd));
+		struct ui_row *row = ui_rows_add(out, UI_TONE_TITLE, "hive %-4s %d GPU%s%s  %s%s  (%s)", hv->id,
+		                                 hv->n_members, hv->n_members == 1 ? "" : "s", adv,
 		                                 hv->xgmi_id ? "xgmi " : "", hv->xgmi_id ? hv->xgmi_id : "",
 		                                 hv->source == AV_HIVE_SYSFS ? "from sysfs"
 		                                 : hv->source == AV_HIVE_CONFIG ? "from config" : "recorded");
 		if (row)
 			row->hive = h;
-		row = ui_rows_add(out, UI_TONE_NORMAL, "  allocation: %s", ui_hive_shapes(hv->n_members, of4));
+		ui_hive_shapes(m, res, h, shapes, sizeof(shapes));
+		row = ui_rows_add(out, UI_TONE_NORMAL, "  allocation: %s", shapes);
 		if (row) {
 			row->hive = h;
 			row->heading = true;
@@ -125,17 +206,21 @@ void ui_build_hives(const struct av_model *m, const struct av_resources *res, st
 			enum ui_tone tone;
 			const char *state = ui_func_state(m, res, f, &tone);
 			char numa[16];
+			bool last = k + 1 == hv->n_members;
 			snprintf(numa, sizeof(numa), f->numa_node >= 0 ? "%d" : "-", f->numa_node);
 			row = ui_rows_add(out, tone, "%-12s %-10s numa %-3s %2d VF%s %-13s %s", f->bdf,
 			                  f->driver[0] ? f->driver : "(none)", numa, f->n_vfs, f->n_vfs == 1 ? " " : "s",
 			                  state, f->name ? f->name : "?");
 			if (row) {
 				row->depth = 1;
-				row->last = k + 1 == hv->n_members;
+				row->last = last && (!vf_mode || f->n_vfs == 0);
 				row->func = fi;
 				row->hive = h;
 				row->group = f->iommu_group;
 			}
+			/* In VF mode the VFs are what VMs get: show them under their PF. */
+			if (vf_mode)
+				vf_rows(m, res, fi, h, last, out);
 		}
 	}
 }

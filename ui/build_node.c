@@ -4,44 +4,34 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "build.h"
+#include "kubevirt.h"
+#include "yaml.h"
 
 void ui_build_kubevirt_snippet(const struct av_model *m, const struct av_resources *res,
                                struct ui_rows *out)
 {
-	if (m->mode != AV_MODE_VF && m->mode != AV_MODE_PF) {
+	if (!av_kubevirt_mode_ok(m)) {
 		ui_rows_add(out, UI_TONE_DIM, "KubeVirt passthrough needs vf-passthrough or pf-passthrough (now %s).",
 		            av_mode_name(m->mode));
 		return;
 	}
-	uint32_t seen[32];
-	int n_seen = 0;
-	for (int i = 0; i < m->n_funcs && n_seen < 32; i++) {
-		const struct av_func *f = &m->funcs[i];
-		uint32_t key = (uint32_t)f->vendor << 16 | f->device;
-		bool dup = false;
-		for (int k = 0; k < n_seen; k++)
-			dup |= seen[k] == key;
-		if (f->selected && av_func_is_gpu(f) && !dup)
-			seen[n_seen++] = key;
-	}
-	if (n_seen == 0) {
+	if (!av_kubevirt_has_devices(m)) {
 		ui_rows_add(out, UI_TONE_DIM, "No GPU function is selected, so there is nothing to permit.");
 		return;
 	}
-	static const char *const head[] = {
-		"spec:", "  configuration:", "    developerConfiguration:", "      featureGates:",
-		"      - HostDevices", "    permittedHostDevices:", "      pciHostDevices:",
-	};
-	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++)
-		ui_rows_add(out, UI_TONE_NORMAL, "%s", head[i]);
-	for (int k = 0; k < n_seen; k++) {
-		ui_rows_add(out, UI_TONE_NORMAL, "      - externalResourceProvider: true");
-		ui_rows_add(out, UI_TONE_NORMAL, "        pciVendorSelector: %04x:%04x", seen[k] >> 16, seen[k] & 0xffff);
-		ui_rows_add(out, UI_TONE_NORMAL, "        resourceName: %s", res->resource);
-	}
+	/* The very object `amdvirt kubevirt-config` prints, shown as YAML. */
+	cJSON *patch = av_kubevirt_patch(m, res->resource);
+	char *text = patch ? ui_yaml(patch) : NULL;
+	cJSON_Delete(patch);
+	if (text)
+		ui_rows_add_text(out, UI_TONE_NORMAL, 0, text);
+	else
+		out->oom = true;
+	free(text);
 }
 
 static void resources_rows(const struct av_model *m, const struct av_resources *res, struct ui_rows *out)

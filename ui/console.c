@@ -70,8 +70,15 @@ void ui_console_drain_stderr(struct ui_console *c)
 	}
 }
 
+static const struct av_func_details *hw_get(void *ctx, const char *bdf)
+{
+	struct ui_console *c = ctx;
+	return ui_hwcache_get(&c->hw, c->cli->host, bdf);
+}
+
 void ui_console_detail(struct ui_console *c)
 {
+	const struct ui_hw_source hw = { hw_get, c };
 	const struct ui_rows *rows = &c->rows[c->screen];
 	const struct ui_view *v = &c->views[c->screen];
 	ui_rows_clear(&c->detail);
@@ -82,13 +89,13 @@ void ui_console_detail(struct ui_console *c)
 	case UI_SCR_DEVICES:
 	case UI_SCR_HIVES:
 		if (row->func >= 0)
-			ui_build_device_detail(&c->model, &c->res, row->func, &c->detail);
+			ui_build_device_detail(&c->model, &c->res, row->func, &hw, &c->detail);
 		break;
 	case UI_SCR_GROUPS:
 		if (row->func >= 0)
-			ui_build_device_detail(&c->model, &c->res, row->func, &c->detail);
+			ui_build_device_detail(&c->model, &c->res, row->func, &hw, &c->detail);
 		else if (row->group >= 0)
-			ui_build_group_detail(&c->model, &c->res, row->group, &c->detail);
+			ui_build_group_detail(&c->model, &c->res, row->group, &hw, &c->detail);
 		break;
 	case UI_SCR_CHECKS:
 		if (c->checks_ran)
@@ -190,6 +197,7 @@ static void derive(struct ui_console *c)
 
 static void release_model(struct ui_console *c)
 {
+	ui_hwcache_clear(&c->hw);
 	av_resources_clear(&c->res);
 	if (c->have_labels)
 		av_labels_clear(&c->labels);

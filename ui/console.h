@@ -9,6 +9,7 @@
 
 #include "checks.h"
 #include "cli.h"
+#include "hwcache.h"
 #include "keys.h"
 #include "labels.h"
 #include "rows.h"
@@ -44,6 +45,7 @@ struct ui_console {
 	struct ui_rows rows[UI_NSCREENS];
 	struct ui_view views[UI_NSCREENS];
 	struct ui_rows detail;       /* the detail pane of the current selection */
+	struct ui_hwcache hw;        /* BARs and links read since the last rescan */
 	enum ui_screen screen;
 
 	char search[64];

@@ -44,6 +44,18 @@ wait_for() {
 	return 1
 }
 
+# wait_re REGEX [TIMEOUT]: like wait_for, for an extended regular expression.
+wait_re() {
+	local deadline=$(($(date +%s) + ${2:-10}))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		screen | grep -qE -- "$1" && return 0
+		sleep 0.05
+	done
+	echo "# waited for /$1/; the screen:" >&2
+	screen | sed 's/^/#   /' >&2
+	return 1
+}
+
 # wait_gone TEXT [TIMEOUT]
 wait_gone() {
 	local deadline=$(($(date +%s) + ${2:-10}))
@@ -186,7 +198,39 @@ check "$pick: a driver change on the host appears by itself" wait_for "$(printf 
 # Search moves the selection.
 search "$bdf"
 check "$pick: / finds a function and shows its details" wait_for "$bdf  AMD" 5
+# The detail pane reads BARs and the link on demand (mi300x-vf: every
+# function has 64-bit BARs above 4 GiB; a VF's link is its PF's).
+if [ "$pick" = mi300x-vf ]; then
+	check "$pick: the detail pane shows a VF's BARs" \
+		wait_re "BAR 0 +[0-9]+ [KMGT]iB +64-bit prefetchable above 4 GiB" 5
+	check "$pick: the detail pane shows a VF's link through its PF" \
+		wait_re "link +[0-9.]+ GT/s x[0-9]+ of [0-9.]+ GT/s x[0-9]+ via PF [0-9a-f:.]+" 5
+	pf=$("$AMDVIRT" --root "$root" list --json 2>/dev/null | $PY -c '
+import json, sys
+print(json.load(sys.stdin)["gpus"][0]["bdf"])')
+	search "$pf"
+	wait_for "$pf  AMD" 5
+	check "$pick: the detail pane shows a PF's link against its maximum" \
+		wait_re "link +[0-9.]+ GT/s x[0-9]+ of [0-9.]+ GT/s x[0-9]+, at its maximum" 5
+	check "$pick: the detail pane shows a PF's VF BARs" \
+		wait_re "VF BAR 0 +[0-9]+ [KMGT]iB .*above 4 GiB +\([0-9]+ VFs? x [0-9]+ [KMGT]iB\)" 5
+fi
 quit_ok "$pick"
+
+# Hives in VF mode: the VFs VMs get under each PF, with their group and
+# health, and the shapes the plugin's Allocate accepts.
+if [ -f "$SCENARIOS/mi210-hives.json" ]; then
+	hroot=$(build_host mi210-hives)
+	start 120 40 --root "$hroot"
+	wait_for "1 Devices" 10
+	keys 3
+	check "mi210-hives: both hives are listed" wait_for "hive h1" 5
+	check "mi210-hives: a hive lists its VFs with group and health" \
+		wait_re "VF 0000:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7] +vfio-pci +group [0-9]+ +healthy +device \"[0-9]+\"" 5
+	check "mi210-hives: the allocation shapes of a hive of 4" \
+		wait_for "1, 2 or 4 of its 4 VFs (4: the whole hive); with other hives: whole hives only" 5
+	quit_ok "mi210-hives"
+fi
 
 # Read-only: actions are refused and not offered.
 start 120 40 --readonly --root "$root"

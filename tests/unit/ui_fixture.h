@@ -89,7 +89,10 @@ static void fx_build(struct av_model *m)
 	snprintf(m->hives[0].id, sizeof(m->hives[0].id), "h0");
 	av_int_push(&m->hives[0].members, &m->hives[0].n_members, a);
 	av_int_push(&m->hives[0].members, &m->hives[0].n_members, b);
-	m->funcs[a].hive = m->funcs[b].hive = 0;
+	/* VFs inherit their PF's hive, as av_hives_resolve does. */
+	for (int i = 0; i < m->n_funcs; i++)
+		if (m->funcs[i].role != AV_ROLE_OTHER)
+			m->funcs[i].hive = 0;
 	m->hostname = strdup("gpu-node-7");
 	av_mode_detect(m, false, AV_MODE_NONE);
 	av_select(m);
