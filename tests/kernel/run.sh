@@ -76,6 +76,10 @@ copy_bin() { # binary + ELF interpreter + libraries
 copy_bin "$(readlink -f "$(command -v kmod || echo /bin/kmod)")" /bin/kmod
 for a in modprobe insmod rmmod lsmod; do ln -sf /bin/kmod "$ROOT/sbin/$a"; done
 copy_bin "$AMDVIRT" /usr/local/bin/amdvirt
+# amdvirt loads libkmod with dlopen when it first needs it: ldd does not list it.
+lib=$(/sbin/ldconfig -p | awk '$1 == "libkmod.so.2" && /x86-64/ {print $NF; exit}')
+[ -n "$lib" ] || { log "libkmod.so.2 not found"; exit 2; }
+copy_bin "$lib" "$lib"
 [ -f /usr/share/misc/pci.ids ] && copy_file /usr/share/misc/pci.ids
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 "$BUSYBOX" --list-full | while read -r p; do
