@@ -65,7 +65,16 @@ static void usage(FILE *out)
 		"  --json                 machine-readable output on stdout\n"
 		"  -q, --quiet            print only what is not passing\n"
 		"  --all, --dry-run, --force   bind/unbind/check options\n"
+		"  --apply                labels: bring this node's labels on the API server to them\n"
+		"  --kubeconfig FILE      labels --apply, daemon: API access (default: $KUBECONFIG,\n"
+		"                         then in-cluster)\n"
+		"  --node-name NAME       labels --apply, daemon: this node (default: $NODE_NAME)\n"
+		"  --deviceconfig NS/NAME the DeviceConfig from the API server instead of --config\n"
+		"  --resync SECONDS       daemon: re-read the host and the labels (default 60)\n"
 		"  -h, --help             this text;  --version  the version\n"
+		"\n"
+		"Environment: NODE_NAME, KUBECONFIG, AMDVIRT_API_TIMEOUT (seconds per API request),\n"
+		"AMDVIRT_DEBUG (daemon: a line per Allocate).\n"
 		"\n"
 		"Exit status: 0 success, 1 a check or action failed, 2 usage error or cannot run.\n");
 }
