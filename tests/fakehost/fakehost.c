@@ -31,6 +31,7 @@ static void host_free(struct fh_host *h)
 		free(h->mods[i].name);
 		free(h->mods[i].version);
 		free(h->mods[i].srcversion);
+		free(h->mods[i].installed_version);
 	}
 	for (int i = 0; i < h->n_hives; i++) {
 		free(h->hives[i].id);
