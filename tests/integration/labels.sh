@@ -552,6 +552,24 @@ EOF2
 	check "daemon: nothing sent on the way out" q 'len(log) == 5'
 	cat "$T/daemon.err" >>"$T/all-output"
 
+	# --deviceconfig: read from the API server before anything is served.
+	start_server
+	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" NODE_NAME=node1 \
+		"$AMDVIRT" --root "$DH" daemon --deviceconfig kube-amd-gpu/test-deviceconfig \
+		2>"$T/daemon.err" &
+	DPID=$!
+	check "daemon --deviceconfig: applies the labels" wait_grep "$T/daemon.err" "node node1: .* set"
+	stop_daemon
+	check "daemon --deviceconfig: the DeviceConfig is read first" \
+		q 'log[0]["path"].endswith("/deviceconfigs/test-deviceconfig") and len(patches) == 1'
+	check "daemon --deviceconfig: its driver label is set" \
+		q 'labels.get("gpu.operator.amd.com/kube-amd-gpu.test-deviceconfig.driver") == "vf-passthrough"'
+	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" NODE_NAME=node1 \
+		"$AMDVIRT" --root "$DH" daemon --deviceconfig kube-amd-gpu/missing >"$T/out" 2>"$T/daemon.err"
+	check "daemon --deviceconfig: a missing one exits 2" test $? -eq 2
+	check "daemon --deviceconfig: a missing one is named" \
+		grep -q "deviceconfig kube-amd-gpu/missing not found" "$T/daemon.err"
+
 	# Every pod has the in-cluster variables; without a node name the
 	# device plugin runs alone and says why.
 	start_server
