@@ -16,7 +16,7 @@ struct ui_hwcache_entry {
 };
 
 struct ui_hwcache {
-	struct ui_hwcache_entry *v;
+	struct ui_hwcache_entry **v;   /* one allocation each: pointers stay valid */
 	int n, cap;
 	int reads;                  /* how many times the host was read (tests) */
 };
@@ -24,7 +24,8 @@ struct ui_hwcache {
 void ui_hwcache_init(struct ui_hwcache *c);
 /* Forgets every entry (after a rescan: the host may have changed). */
 void ui_hwcache_clear(struct ui_hwcache *c);
-/* bdf's details, read through the core on the first call after a clear.
+/* bdf's details, read through the core on the first call after a clear,
+ * valid until the next clear (a VF's pane holds its PF's beside its own).
  * NULL when host is NULL, the function is gone or memory ran out. */
 const struct av_func_details *ui_hwcache_get(struct ui_hwcache *c, const struct av_host *host,
                                              const char *bdf);
