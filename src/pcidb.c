@@ -20,7 +20,7 @@
 static _Thread_local jmp_buf *pci_jmp;
 static _Thread_local char pci_errmsg[256];
 
-static void PCI_NONRET pci_error_cb(char *msg, ...)
+static void PCI_NONRET PCI_PRINTF(1, 2) pci_error_cb(char *msg, ...)
 {
 	va_list ap;
 	va_start(ap, msg);
@@ -32,7 +32,7 @@ static void PCI_NONRET pci_error_cb(char *msg, ...)
 	abort();
 }
 
-static void pci_quiet_cb(char *msg, ...)
+static void PCI_PRINTF(1, 2) pci_quiet_cb(char *msg, ...)
 {
 	(void)msg;
 }
