@@ -10,7 +10,7 @@
 /* Sets *cause (when cause is not NULL) to an allocated message. */
 void av_set_cause(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* asprintf that returns NULL on failure. */
-char *av_vstrdup_printf(const char *fmt, va_list ap);
+char *av_vstrdup_printf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 char *av_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Whole-string integer parse, surrounding blanks allowed.  0 or -EINVAL/-ERANGE. */

@@ -21,7 +21,8 @@ void ui_rows_clear(struct ui_rows *r)
 	ui_rows_init(r);
 }
 
-static struct ui_row *add_v(struct ui_rows *r, enum ui_tone tone, const char *fmt, va_list ap)
+static __attribute__((format(printf, 3, 0))) struct ui_row *add_v(struct ui_rows *r, enum ui_tone tone,
+                                                                   const char *fmt, va_list ap)
 {
 	if (r->n == r->cap) {
 		int cap = r->cap ? r->cap * 2 : 32;

@@ -92,7 +92,9 @@ bool ui_watch_drain(struct ui_watch *w)
 	ssize_t n;
 	while ((n = read(w->fd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + n;) {
-			const struct inotify_event *ev = (const struct inotify_event *)p;
+			/* buf is aligned for the event struct and the kernel pads each
+			 * event's name, so every p is aligned too. */
+			const struct inotify_event *ev = (const struct inotify_event *)(const void *)p;
 			changed = true;
 			if (ev->wd == w->drivers_wd && (ev->mask & IN_CREATE))
 				new_driver = true;

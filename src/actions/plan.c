@@ -10,10 +10,10 @@
 #include "internal.h"
 #include "util.h"
 
-static int push_text(char ***arr, int *n, const char *fmt, va_list ap)
+static __attribute__((format(printf, 3, 0))) int push_text(char ***arr, int *n, const char *fmt, va_list ap)
 {
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
+	char *s = av_vstrdup_printf(fmt, ap);
+	if (!s)
 		return -ENOMEM;
 	char **grown = realloc(*arr, ((size_t)*n + 1) * sizeof(char *));
 	if (!grown) {
