@@ -33,6 +33,8 @@ start() {
 screen() { tm capture-pane -p | sed -e 's/allocation: /&HIVES_SHOWN /' -e 's/No XGMI hives/& HIVES_SHOWN/'; }
 
 # wait_for TEXT [TIMEOUT]: true once TEXT is on the screen.
+# Deadlines are generous: a sanitizer build on a busy machine is slow, and
+# a wait that succeeds returns as soon as the text is there.
 wait_for() {
 	local deadline=$(($(date +%s) + ${2:-10}))
 	while [ "$(date +%s)" -lt "$deadline" ]; do
@@ -71,7 +73,7 @@ keys() { tm send-keys "$@"; }
 # search TEXT: / TEXT Enter, and wait until the prompt has gone (while it
 # is open the text is on the screen anyway).
 search() {
-	keys / && wait_for "Search:" 5 && keys "$1" Enter && wait_gone "Search:" 5
+	keys / && wait_for "Search:" 15 && keys "$1" Enter && wait_gone "Search:" 15
 }
 
 # quit: q ends the console with status 0 and gives the terminal back
@@ -107,7 +109,7 @@ for json in "$SCENARIOS"/*.json; do
 	case $name in check-*) continue ;; esac
 	root=$(build_host "$name")
 	start 120 40 --root "$root"
-	if ! wait_for "1 Devices" 10; then
+	if ! wait_for "1 Devices" 30; then
 		not_ok "$name: console opens"
 		continue
 	fi
@@ -127,7 +129,7 @@ for json in "$SCENARIOS"/*.json; do
 		[ $n -le 12 ] || [ $((n % 17)) -eq 0 ] || continue
 		if ! screen | grep -q -- "$bdf "; then
 			# The jump is drawn after the prompt closes: wait for it.
-			search "$bdf" && wait_for "$bdf " 5 2>/dev/null || true
+			search "$bdf" && wait_for "$bdf " 15 2>/dev/null || true
 		fi
 		line=$(screen | grep -m1 -- "$bdf " || true)
 		driver_re=$(printf '%s' "$driver" | sed 's/[()]/\\&/g')
@@ -163,7 +165,7 @@ root=$TEST_TMP/live
 
 # Screens switch with their number keys and Tab; help opens and closes.
 start 120 40 --root "$root"
-wait_for "1 Devices" 10
+wait_for "1 Devices" 30
 keys 2; check "$pick: 2 shows the IOMMU groups" wait_for "Groups with AMD GPU functions"
 keys 3; check "$pick: 3 shows the hives" wait_for "HIVES_SHOWN" 5
 keys 4; check "$pick: 4 shows the checks" wait_for "LEVEL" 10
@@ -222,7 +224,7 @@ quit_ok "$pick"
 if [ -f "$SCENARIOS/mi210-hives.json" ]; then
 	hroot=$(build_host mi210-hives)
 	start 120 40 --root "$hroot"
-	wait_for "1 Devices" 10
+	wait_for "1 Devices" 30
 	keys 3
 	check "mi210-hives: both hives are listed" wait_for "hive h1" 5
 	check "mi210-hives: a hive lists its VFs with group and health" \
@@ -234,7 +236,7 @@ fi
 
 # Read-only: actions are refused and not offered.
 start 120 40 --readonly --root "$root"
-wait_for "1 Devices" 10
+wait_for "1 Devices" 30
 check "$pick: read-only is shown" wait_for "[read-only]"
 keys b
 check "$pick: read-only refuses b" wait_for "Read-only console"
@@ -246,7 +248,7 @@ quit_ok "$pick read-only"
 # the dialog and the Log report.
 if "$AMDVIRT" bind --help >/dev/null 2>&1 || "$AMDVIRT" --root "$root" bind --dry-run "$bdf" >/dev/null 2>&1; then
 	start 120 40 --root "$root"
-	wait_for "1 Devices" 10
+	wait_for "1 Devices" 30
 	search "$bdf"
 	wait_for "$bdf  AMD" 5
 	keys b
@@ -271,7 +273,7 @@ fi
 
 # 80x24 stays readable: header, tabs, a device row and the key bar.
 start 80 24 --root "$root"
-if wait_for "1 Devices" 10 && screen | grep -q "q quit" && screen | grep -qF "$bdf"; then
+if wait_for "1 Devices" 30 && screen | grep -q "q quit" && screen | grep -qF "$bdf"; then
 	ok "$pick: 80x24 shows header, devices and key bar"
 else
 	not_ok "$pick: 80x24 shows header, devices and key bar"
@@ -285,7 +287,7 @@ quit_ok "$pick 80x24"
 
 # SIGTERM also restores the terminal.
 start 100 30 --root "$root"
-wait_for "1 Devices" 10
+wait_for "1 Devices" 30
 shell_pid=$(tm display -p '#{pane_pid}')
 # The console is the shell's child; signal only that process.
 cpid=$(ps -o pid= --ppid "$shell_pid" | head -1 | tr -d ' ')
@@ -299,7 +301,7 @@ fi
 # A crash gives the terminal back too (the handler restores it, then the
 # signal takes its default course).
 start 100 30 --root "$root"
-wait_for "1 Devices" 10
+wait_for "1 Devices" 30
 shell_pid=$(tm display -p '#{pane_pid}')
 cpid=$(ps -o pid= --ppid "$shell_pid" | head -1 | tr -d ' ')
 [ -n "$cpid" ] && kill -SEGV "$cpid"
