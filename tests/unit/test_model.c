@@ -16,65 +16,14 @@
 #include "resources.h"
 #include "util.h"
 
-/* Adds a function; returns its index.  Callers add in BDF order. */
-static int add(struct av_model *m, const char *bdf, uint16_t vendor, uint16_t device, uint32_t class_code,
-               const char *driver, int group)
-{
-	m->funcs = realloc(m->funcs, ((size_t)m->n_funcs + 1) * sizeof(*m->funcs));
-	struct av_func *f = &m->funcs[m->n_funcs];
-	memset(f, 0, sizeof(*f));
-	snprintf(f->bdf, sizeof(f->bdf), "%s", bdf);
-	f->vendor = vendor;
-	f->device = device;
-	f->class_code = class_code;
-	snprintf(f->driver, sizeof(f->driver), "%s", driver ? driver : "");
-	f->iommu_group = group;
-	f->numa_node = -1;
-	f->parent = f->physfn = f->hive = -1;
-	f->sriov_total = -1;
-	f->is_bridge = (class_code >> 8) == 0x0604;
-	if (vendor == AV_VENDOR_AMD) {
-		f->known = av_ids_lookup(device);
-		if (f->known || av_class_is_gpu(class_code))
-			f->role = f->known && f->known->is_vf ? AV_ROLE_VF : AV_ROLE_PF;
-	}
-	if (f->role == AV_ROLE_PF)
-		av_int_push(&m->gpus, &m->n_gpus, m->n_funcs);
-	return m->n_funcs++;
-}
+#include "model_fixture.h"
 
+/* A VF of PF pf (its partner device ID) in group; returns nothing, as the
+ * tests name VFs by BDF. */
 static void add_vf(struct av_model *m, int pf, const char *bdf, const char *driver, int group)
 {
-	int vi = add(m, bdf, AV_VENDOR_AMD, m->funcs[pf].known->partner, 0x120000, driver, group);
-	m->funcs[vi].physfn = pf;
-	av_int_push(&m->funcs[pf].vfs, &m->funcs[pf].n_vfs, vi);
-}
-
-/* Builds one group per distinct group number, members in function order. */
-static void make_groups(struct av_model *m, const int *vfio_nodes, int n_nodes)
-{
-	for (int i = 0; i < m->n_funcs; i++) {
-		struct av_func *f = &m->funcs[i];
-		if (f->iommu_group < 0)
-			continue;
-		struct av_group *g = NULL;
-		for (int k = 0; k < m->n_groups; k++)
-			if (m->groups[k].id == f->iommu_group)
-				g = &m->groups[k];
-		if (!g) {
-			m->groups = realloc(m->groups, ((size_t)m->n_groups + 1) * sizeof(*m->groups));
-			g = &m->groups[m->n_groups++];
-			memset(g, 0, sizeof(*g));
-			g->id = f->iommu_group;
-			g->viable = true;
-			for (int k = 0; k < n_nodes; k++)
-				g->vfio_node |= vfio_nodes[k] == g->id;
-		}
-		av_int_push(&g->members, &g->n_members, i);
-		if (!f->is_bridge && f->driver[0] && !av_func_on(f, "vfio-pci") && !av_func_on(f, "pci-stub"))
-			g->viable = false;
-	}
-	m->iommu_enabled = m->n_groups > 0;
+	uint16_t vf_id = m->funcs[pf].known->partner;
+	fx_vf(m, pf, fx_add(m, bdf, AV_VENDOR_AMD, vf_id, 0x120000, driver, group, -1));
 }
 
 static void detect(struct av_model *m)
@@ -87,13 +36,13 @@ static void test_vf_mode(void **state)
 {
 	(void)state;
 	struct av_model m = { 0 };
-	int pf0 = add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 10);
+	int pf0 = fx_add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 10, -1);
 	add_vf(&m, pf0, "0000:05:02.0", "vfio-pci", 11);
-	int pf1 = add(&m, "0000:15:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 20);
+	int pf1 = fx_add(&m, "0000:15:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 20, -1);
 	add_vf(&m, pf1, "0000:15:02.0", "vfio-pci", 21);
 	m.funcs[pf1 + 1].numa_node = 1;
 	int nodes[] = { 11, 21 };
-	make_groups(&m, nodes, 2);
+	fx_groups(&m, nodes, 2);
 	detect(&m);
 
 	assert_int_equal(m.mode, AV_MODE_VF);
@@ -123,14 +72,14 @@ static void test_vf_health(void **state)
 {
 	(void)state;
 	struct av_model m = { 0 };
-	int pf0 = add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 10);
+	int pf0 = fx_add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 10, -1);
 	add_vf(&m, pf0, "0000:05:02.0", "vfio-pci", 11);
-	int pf1 = add(&m, "0000:15:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 20);
+	int pf1 = fx_add(&m, "0000:15:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 20, -1);
 	add_vf(&m, pf1, "0000:15:02.0", "amdgpu", 21);
-	int pf2 = add(&m, "0000:25:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 30);
+	int pf2 = fx_add(&m, "0000:25:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 30, -1);
 	add_vf(&m, pf2, "0000:25:02.0", "vfio-pci", 31);
 	int nodes[] = { 11 }; /* group 31's node is missing */
-	make_groups(&m, nodes, 1);
+	fx_groups(&m, nodes, 1);
 	detect(&m);
 
 	struct av_resources r;
@@ -150,11 +99,11 @@ static void test_pf_mode_and_unknown_ids(void **state)
 {
 	(void)state;
 	struct av_model m = { 0 };
-	add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "vfio-pci", 10);
-	add(&m, "0000:05:00.1", AV_VENDOR_AMD, 0xab38, 0x040300, "vfio-pci", 10); /* audio: not a GPU */
-	add(&m, "0000:15:00.0", AV_VENDOR_AMD, 0x1234, 0x030000, "vfio-pci", 20); /* unknown GPU */
+	fx_add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "vfio-pci", 10, -1);
+	fx_add(&m, "0000:05:00.1", AV_VENDOR_AMD, 0xab38, 0x040300, "vfio-pci", 10, -1); /* audio: not a GPU */
+	fx_add(&m, "0000:15:00.0", AV_VENDOR_AMD, 0x1234, 0x030000, "vfio-pci", 20, -1); /* unknown GPU */
 	int nodes[] = { 10, 20 };
-	make_groups(&m, nodes, 2);
+	fx_groups(&m, nodes, 2);
 	detect(&m);
 
 	assert_int_equal(m.mode, AV_MODE_PF);
@@ -184,7 +133,7 @@ static void test_container_mode(void **state)
 {
 	(void)state;
 	struct av_model m = { 0 };
-	add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "amdgpu", 10);
+	fx_add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "amdgpu", 10, -1);
 	detect(&m);
 	assert_int_equal(m.mode, AV_MODE_NONE); /* amdgpu without /dev/kfd is no container node */
 	m.have_kfd = true;
@@ -206,10 +155,10 @@ static void test_mixed_majority(void **state)
 {
 	(void)state;
 	struct av_model m = { 0 };
-	add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "vfio-pci", 1);
-	add(&m, "0000:15:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "vfio-pci", 2);
-	add(&m, "0000:25:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "vfio-pci", 3);
-	add(&m, "0000:35:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 4);
+	fx_add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "vfio-pci", 1, -1);
+	fx_add(&m, "0000:15:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "vfio-pci", 2, -1);
+	fx_add(&m, "0000:25:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "vfio-pci", 3, -1);
+	fx_add(&m, "0000:35:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 4, -1);
 	detect(&m);
 	assert_int_equal(m.mode, AV_MODE_PF);
 	assert_true(m.mixed);
@@ -227,7 +176,7 @@ static void test_forced_and_config(void **state)
 {
 	(void)state;
 	struct av_model m = { 0 };
-	add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 1);
+	fx_add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 1, -1);
 	struct av_config cfg = { .present = true, .driver_type = (char *)"pf-passthrough" };
 	m.config = &cfg;
 	av_mode_detect(&m, false, AV_MODE_NONE);
@@ -246,11 +195,11 @@ static void test_non_viable_group_unhealthy(void **state)
 {
 	(void)state;
 	struct av_model m = { 0 };
-	add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "vfio-pci", 7);
-	add(&m, "0000:05:00.1", 0x8086, 0x1234, 0x040300, "snd_hda_intel", 7);
-	add(&m, "0000:05:01.0", 0x1022, 0x1483, 0x060400, "pcieport", 7);
+	fx_add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "vfio-pci", 7, -1);
+	fx_add(&m, "0000:05:00.1", 0x8086, 0x1234, 0x040300, "snd_hda_intel", 7, -1);
+	fx_add(&m, "0000:05:01.0", 0x1022, 0x1483, 0x060400, "pcieport", 7, -1);
 	int nodes[] = { 7 };
-	make_groups(&m, nodes, 1);
+	fx_groups(&m, nodes, 1);
 	detect(&m);
 	assert_false(m.groups[0].viable);
 	struct av_resources r;
@@ -266,7 +215,7 @@ static void test_non_viable_group_unhealthy(void **state)
 	free(m.groups);
 	m.groups = NULL;
 	m.n_groups = 0;
-	make_groups(&m, nodes, 1);
+	fx_groups(&m, nodes, 1);
 	assert_true(m.groups[0].viable);
 	av_model_free(&m);
 }
@@ -285,10 +234,10 @@ static void test_lookup(void **state)
 {
 	(void)state;
 	struct av_model m = { 0 };
-	add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 3);
-	add(&m, "0000:15:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 9);
-	add(&m, "0000:25:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 12);
-	make_groups(&m, NULL, 0);
+	fx_add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 3, -1);
+	fx_add(&m, "0000:15:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 9, -1);
+	fx_add(&m, "0000:25:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 12, -1);
+	fx_groups(&m, NULL, 0);
 	assert_int_equal(av_model_find(&m, "0000:15:00.0"), 1);
 	assert_int_equal(av_model_find(&m, "0000:25:00.0"), 2);
 	assert_int_equal(av_model_find(&m, "0000:35:00.0"), -1);
