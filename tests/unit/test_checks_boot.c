@@ -18,29 +18,12 @@
 
 #include "checks.h"
 #include "discover.h"
-
-static char root[PATH_MAX];
-
-static void put(const char *rel, const char *content)
-{
-	char path[PATH_MAX * 2];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *p = strchr(path + strlen(root) + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
+#include "tmptree.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof(root), "%s/amdvirt-checks-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(root));
+	assert_int_equal(make_root("amdvirt-checks"), 0);
 	put("sys/bus/pci/devices/.keep", "");
 	put("proc/sys/kernel/osrelease", "5.14.0-427.el9.x86_64\n");
 	put("proc/cpuinfo", "vendor_id\t: AuthenticAMD\nflags\t\t: fpu svm\n");
@@ -50,9 +33,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return remove_root();
 }
 
 /* Runs every check on the tree and returns a copy of the first result of

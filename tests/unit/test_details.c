@@ -17,6 +17,7 @@
 
 #include "details.h"
 #include "pcires.h"
+#include "tmptree.h"
 
 /* An MI300X PF as Linux 6.8 prints it: 64 GiB framebuffer and 2 MiB
  * doorbell BARs above 4 GiB, a 512 KiB register BAR and the ROM below,
@@ -126,37 +127,16 @@ static void test_size_str(void **state)
 	assert_string_equal(s, "0 B");
 }
 
-static char root[PATH_MAX];
-
-static void put(const char *rel, const char *content)
-{
-	char path[PATH_MAX * 2];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *p = strchr(path + strlen(root) + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
-
 static int setup(void **state)
 {
 	(void)state;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(root, sizeof(root), "%s/test_details.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	return mkdtemp(root) ? 0 : -1;
+	return make_root("amdvirt-details");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return remove_root();
 }
 
 static void test_read(void **state)

@@ -16,36 +16,12 @@
 #include <cmocka.h>
 
 #include "host.h"
-
-static char root[PATH_MAX];
-
-static void put(const char *rel, const char *content)
-{
-	char path[PATH_MAX * 2];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (char *p = strchr(path + strlen(root) + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(content, f);
-	fclose(f);
-}
-
-static void link_to(const char *rel, const char *target)
-{
-	char path[PATH_MAX * 2];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	assert_int_equal(symlink(target, path), 0);
-}
+#include "tmptree.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(root, sizeof(root), "%s/amdvirt-host-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	assert_non_null(mkdtemp(root));
+	assert_int_equal(make_root("amdvirt-host"), 0);
 	put("sys/bus/pci/devices/.keep", "");
 	put("sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/vendor", "0x1002\n");
 	put("sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/numa_node", "-1\n");
@@ -59,9 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[PATH_MAX + 16];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return remove_root();
 }
 
 static void test_open_missing_root(void **state)
