@@ -14,28 +14,22 @@
 struct command {
 	const char *name;
 	int (*run)(struct av_cli *cli);
+	bool takes_args;     /* positional arguments after the command */
 };
 
 static int run_bind(struct av_cli *cli) { return av_cmd_bind(cli, true); }
 static int run_unbind(struct av_cli *cli) { return av_cmd_bind(cli, false); }
 
-
-
-/* Commands whose implementation is linked in.  A name from the contract
- * that is missing here is reported as not available in this build. */
 static const struct command commands[] = {
-	{ "list", av_cmd_list },
-	{ "check", av_cmd_check },
-	{ "console", av_cmd_console },
-	{ "daemon", av_cmd_daemon },
-	{ "labels", av_cmd_labels },
-	{ "kubevirt-config", av_cmd_kubevirt_config },
-	{ "bind", run_bind },
-	{ "unbind", run_unbind },
-	{ "gim", av_cmd_gim },
-};
-static const char *const contract_commands[] = {
-	"list", "check", "bind", "unbind", "gim", "labels", "kubevirt-config", "daemon",
+	{ "list", av_cmd_list, false },
+	{ "check", av_cmd_check, false },
+	{ "console", av_cmd_console, false },
+	{ "daemon", av_cmd_daemon, false },
+	{ "labels", av_cmd_labels, false },
+	{ "kubevirt-config", av_cmd_kubevirt_config, false },
+	{ "bind", run_bind, true },
+	{ "unbind", run_unbind, true },
+	{ "gim", av_cmd_gim, true },
 };
 
 static void usage(FILE *out)
@@ -186,8 +180,10 @@ static int parse(struct av_cli *cli, int argc, char **argv)
 			cli->resync_seconds = (int)v;
 			break;
 		default:
-			if (optopt)
-				fprintf(stderr, "amdvirt: option -%c: unknown or missing its argument\n", optopt);
+			/* optopt holds a short option's letter; for long ones the
+			 * word itself is the clearest name. */
+			if (optopt > 0 && optopt < 128)
+				fprintf(stderr, "amdvirt: -%c: unknown option or missing argument\n", optopt);
 			else
 				fprintf(stderr, "amdvirt: %s: unknown option or missing argument\n", argv[optind - 1]);
 			fprintf(stderr, "Try 'amdvirt --help'.\n");
@@ -227,15 +223,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, cli.command) == 0)
 			cmd = &commands[i];
-	if (cmd) {
-		rc = cmd->run(&cli);
-	} else {
-		bool known = false;
-		for (size_t i = 0; i < sizeof(contract_commands) / sizeof(contract_commands[0]); i++)
-			known |= strcmp(contract_commands[i], cli.command) == 0;
-		fprintf(stderr, known ? "amdvirt: %s: not available in this build\n"
-		                      : "amdvirt: %s: unknown command (try 'amdvirt --help')\n", cli.command);
+	if (!cmd) {
+		fprintf(stderr, "amdvirt: %s: unknown command (try 'amdvirt --help')\n", cli.command);
 		rc = AV_EXIT_USAGE;
+	} else if (!cmd->takes_args && cli.n_args > 0) {
+		fprintf(stderr, "amdvirt: %s takes no arguments (got '%s')\n", cli.command, cli.args[0]);
+		rc = AV_EXIT_USAGE;
+	} else {
+		rc = cmd->run(&cli);
 	}
 
 	av_pcidb_free(cli.pcidb);

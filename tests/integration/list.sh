@@ -144,6 +144,20 @@ set +e
 "$AMDVIRT" --driver-type vm list >/dev/null 2>&1; rc=$?
 set -e
 check "bad --driver-type: exit 2" test "$rc" -eq 2
+set +e
+"$AMDVIRT" --demo list extra >/dev/null 2>"$TEST_TMP/err"; rc=$?
+set -e
+check "list with an argument: exit 2" test "$rc" -eq 2
+check "list with an argument: names it" grep -q "takes no arguments (got 'extra')" "$TEST_TMP/err"
+set +e
+"$AMDVIRT" --root >/dev/null 2>"$TEST_TMP/err"; rc=$?
+set -e
+check "--root without its directory: exit 2" test "$rc" -eq 2
+check "--root without its directory: names the option" grep -q -- "--root" "$TEST_TMP/err"
+set +e
+"$AMDVIRT" frobnicate >/dev/null 2>"$TEST_TMP/err"; rc=$?
+set -e
+check "unknown command: exit 2" test "$rc" -eq 2
 echo '{"spec": {"driver": {"enable": "yes"}}}' >"$TEST_TMP/bad.json"
 set +e
 "$AMDVIRT" --root "$(build_host mi300x-vf)" --config "$TEST_TMP/bad.json" list >/dev/null 2>"$TEST_TMP/err"; rc=$?
