@@ -97,6 +97,10 @@ void ck_no_subjects(struct av_ck *c, const char *what);
 /* A SKIP line for subject when bdf's config space cannot be used (err from
  * ck_config). */
 void ck_cfg_skip(struct av_ck *c, const char *subject, const char *bdf, int err);
+/* Config space of function i for a check about subject: on failure the
+ * SKIP line (naming i's file) is already reported and NULL returned.
+ * std: only the 64-byte header is needed. */
+const uint8_t *ck_config_for(struct av_ck *c, const char *subject, int i, bool std, int *len);
 /* Parses BDF's sysfs `resource` (struct av_resource, pcires.h).
  * Returns the line count, or < 0 with why set to a message naming the file. */
 struct av_resource;

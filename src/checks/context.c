@@ -252,6 +252,15 @@ void ck_cfg_skip(struct av_ck *c, const char *subject, const char *bdf, int err)
 		ck_add(c, AV_CHECK_SKIP, subject, NULL, path, NULL, "cannot read %s: %s", path, ck_errstr(err));
 }
 
+const uint8_t *ck_config_for(struct av_ck *c, const char *subject, int i, bool std, int *len)
+{
+	int err;
+	const uint8_t *cfg = std ? ck_config_std(c, i, len, &err) : ck_config(c, i, len, &err);
+	if (!cfg)
+		ck_cfg_skip(c, subject, c->m->funcs[i].bdf, err);
+	return cfg;
+}
+
 int ck_read_resources(struct av_ck *c, const char *bdf, struct av_resource *res, int max, char *why,
                           size_t why_size)
 {

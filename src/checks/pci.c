@@ -75,12 +75,10 @@ void ck_pci_rebar(struct av_ck *c)
 		ck_no_subjects(c, "AMD GPU");
 	for (int i = 0; i < n; i++) {
 		const struct av_func *f = &c->m->funcs[p[i]];
-		int len, err;
-		const uint8_t *cfg = ck_config(c, p[i], &len, &err);
-		if (!cfg) {
-			ck_cfg_skip(c, f->bdf, f->bdf, err);
+		int len;
+		const uint8_t *cfg = ck_config_for(c, f->bdf, p[i], false, &len);
+		if (!cfg)
 			continue;
-		}
 		char path[96], v[96], cur[32], max[32];
 		ck_dev_path(path, sizeof(path), f->bdf, "config");
 		struct av_rebar_entry e[6];

@@ -43,14 +43,12 @@ void ck_pci_sriov(struct av_ck *c)
 		ck_no_subjects(c, "GPU PF that gim supports");
 	for (int i = 0; i < n; i++) {
 		const struct av_func *f = &c->m->funcs[p[i]];
-		int len, err;
-		const uint8_t *cfg = ck_config(c, p[i], &len, &err);
+		int len;
+		const uint8_t *cfg = ck_config_for(c, f->bdf, p[i], false, &len);
+		if (!cfg)
+			continue;
 		char path[96];
 		ck_dev_path(path, sizeof(path), f->bdf, "config");
-		if (!cfg) {
-			ck_cfg_skip(c, f->bdf, f->bdf, err);
-			continue;
-		}
 		struct av_sriov_info sr;
 		av_cfg_sriov(cfg, len, &sr);
 		int total = f->sriov_total >= 0 ? f->sriov_total : sr.total_vfs;
@@ -126,23 +124,19 @@ void ck_pci_ari(struct av_ck *c)
 		ck_no_subjects(c, "GPU PF that gim supports");
 	for (int i = 0; i < n; i++) {
 		const struct av_func *f = &c->m->funcs[p[i]];
-		int len, err;
-		const uint8_t *cfg = ck_config(c, p[i], &len, &err);
-		if (!cfg) {
-			ck_cfg_skip(c, f->bdf, f->bdf, err);
+		int len;
+		const uint8_t *cfg = ck_config_for(c, f->bdf, p[i], false, &len);
+		if (!cfg)
 			continue;
-		}
 		if (f->parent < 0) {
 			ck_add(c, AV_CHECK_PASS, f->bdf, NULL, NULL, NULL, "on a root bus: no port has to forward ARI");
 			continue;
 		}
 		const struct av_func *port = &c->m->funcs[f->parent];
-		int plen, perr;
-		const uint8_t *pcfg = ck_config(c, f->parent, &plen, &perr);
-		if (!pcfg) {
-			ck_cfg_skip(c, f->bdf, port->bdf, perr);
+		int plen;
+		const uint8_t *pcfg = ck_config_for(c, f->bdf, f->parent, false, &plen);
+		if (!pcfg)
 			continue;
-		}
 		struct vf_layout lay;
 		vf_layout(c, f, cfg, len, &lay);
 		bool beyond7 = false;
@@ -191,23 +185,19 @@ void ck_pci_bus_range(struct av_ck *c)
 		ck_no_subjects(c, "GPU PF that gim supports");
 	for (int i = 0; i < n; i++) {
 		const struct av_func *f = &c->m->funcs[p[i]];
-		int len, err;
-		const uint8_t *cfg = ck_config(c, p[i], &len, &err);
-		if (!cfg) {
-			ck_cfg_skip(c, f->bdf, f->bdf, err);
+		int len;
+		const uint8_t *cfg = ck_config_for(c, f->bdf, p[i], false, &len);
+		if (!cfg)
 			continue;
-		}
 		if (f->parent < 0) {
 			ck_add(c, AV_CHECK_SKIP, f->bdf, NULL, NULL, NULL, "on a root bus: no bridge bus range to compare");
 			continue;
 		}
 		const struct av_func *br = &c->m->funcs[f->parent];
-		int blen, berr;
-		const uint8_t *bcfg = ck_config_std(c, f->parent, &blen, &berr);
-		if (!bcfg) {
-			ck_cfg_skip(c, f->bdf, br->bdf, berr);
+		int blen;
+		const uint8_t *bcfg = ck_config_for(c, f->bdf, f->parent, true, &blen);
+		if (!bcfg)
 			continue;
-		}
 		struct vf_layout lay;
 		vf_layout(c, f, cfg, len, &lay);
 		unsigned last = vf_rid(f, lay.offset, lay.stride, lay.count - 1);
