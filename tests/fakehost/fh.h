@@ -239,6 +239,10 @@ int fh_get_hex(struct fh_host *h, const cJSON *obj, const char *key, const char 
 int fh_get_size(struct fh_host *h, const cJSON *obj, const char *key, const char *where,
                 uint64_t *out);
 const cJSON *fh_get(const cJSON *obj, const char *key);
+/* Runs fn on every entry of the list under key (absent: nothing), each an
+ * object, with "key[i]" as the place for messages.  Returns 0 or -errno. */
+typedef int (*fh_entry_fn)(struct fh_host *h, const cJSON *entry, const char *where);
+int fh_each(struct fh_host *h, const cJSON *list, const char *key, fh_entry_fn fn);
 int fh_parse_bdf(const char *s, int *domain, int *bus, int *devfn);
 void fh_format_bdf(char *buf, int domain, int bus, int devfn);
 

@@ -268,21 +268,5 @@ static int device_entry(struct fh_host *h, const cJSON *e, const char *where)
 
 int fh_devices(struct fh_host *h, const cJSON *list)
 {
-	const cJSON *e;
-	int i = 0;
-
-	if (!list)
-		return 0;
-	if (!cJSON_IsArray(list))
-		return fh_fail(h, EINVAL, "devices: expected a list");
-	cJSON_ArrayForEach(e, list) {
-		char where[32];
-
-		snprintf(where, sizeof(where), "devices[%d]", i++);
-		if (!cJSON_IsObject(e))
-			return fh_fail(h, EINVAL, "%s: expected an object", where);
-		if (device_entry(h, e, where) < 0)
-			return -h->err;
-	}
-	return 0;
+	return fh_each(h, list, "devices", device_entry);
 }

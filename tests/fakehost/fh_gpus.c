@@ -433,19 +433,5 @@ static int gpu_entry(struct fh_host *h, const cJSON *e, const char *where)
 
 int fh_gpus(struct fh_host *h, const cJSON *list)
 {
-	const cJSON *e;
-	int i = 0;
-
-	if (!list)
-		return 0;
-	if (!cJSON_IsArray(list))
-		return fh_fail(h, EINVAL, "gpus: expected a list");
-	cJSON_ArrayForEach(e, list) {
-		char where[32];
-
-		snprintf(where, sizeof(where), "gpus[%d]", i++);
-		if (gpu_entry(h, e, where) < 0)
-			return -h->err;
-	}
-	return 0;
+	return fh_each(h, list, "gpus", gpu_entry);
 }

@@ -290,34 +290,19 @@ static int filler(struct fh_host *h, int n)
 	return 0;
 }
 
+/* An entry of "others": {"filler": N} alone, or an endpoint. */
+static int others_entry(struct fh_host *h, const cJSON *e, const char *where)
+{
+	int n = 0;
+
+	if (!fh_get(e, "filler"))
+		return other_entry(h, e, where);
+	if (cJSON_GetArraySize(e) != 1 || fh_get_int(h, e, "filler", where, 0, 100000, &n) < 0)
+		return h->cause ? -h->err : fh_fail(h, EINVAL, "%s: a filler entry has only \"filler\": N", where);
+	return filler(h, n) < 0 ? -h->err : 0;
+}
+
 int fh_others(struct fh_host *h, const cJSON *list)
 {
-	const cJSON *e;
-	int i = 0;
-
-	if (!list)
-		return 0;
-	if (!cJSON_IsArray(list))
-		return fh_fail(h, EINVAL, "others: expected a list");
-	cJSON_ArrayForEach(e, list) {
-		char where[32];
-		const cJSON *f = fh_get(e, "filler");
-
-		snprintf(where, sizeof(where), "others[%d]", i++);
-		if (!cJSON_IsObject(e))
-			return fh_fail(h, EINVAL, "%s: expected an object", where);
-		if (f) {
-			int n = 0;
-
-			if (cJSON_GetArraySize(e) != 1 || fh_get_int(h, e, "filler", where, 0, 100000, &n) < 0)
-				return h->cause ? -h->err :
-				       fh_fail(h, EINVAL, "%s: a filler entry has only \"filler\": N", where);
-			if (filler(h, n) < 0)
-				return -h->err;
-			continue;
-		}
-		if (other_entry(h, e, where) < 0)
-			return -h->err;
-	}
-	return 0;
+	return fh_each(h, list, "others", others_entry);
 }

@@ -212,3 +212,24 @@ void fh_format_bdf(char *buf, int domain, int bus, int devfn)
 	snprintf(buf, FH_BDF_LEN, "%04x:%02x:%02x.%x", (unsigned)domain & 0xffff,
 		 (unsigned)bus & 0xff, (unsigned)(devfn >> 3) & 0x1f, (unsigned)devfn & 7);
 }
+
+int fh_each(struct fh_host *h, const cJSON *list, const char *key, fh_entry_fn fn)
+{
+	const cJSON *e;
+	int i = 0;
+
+	if (!list)
+		return 0;
+	if (!cJSON_IsArray(list))
+		return fh_fail(h, EINVAL, "%s: expected a list", key);
+	cJSON_ArrayForEach(e, list) {
+		char where[48];
+
+		snprintf(where, sizeof(where), "%s[%d]", key, i++);
+		if (!cJSON_IsObject(e))
+			return fh_fail(h, EINVAL, "%s: expected an object", where);
+		if (fn(h, e, where) < 0)
+			return -h->err;
+	}
+	return 0;
+}
