@@ -512,6 +512,9 @@ EOF2
 		grep -q "\"$VREADY\"" "$T/dwant1.json"
 
 	start_server
+	# Empty it first: the background child truncates it only once it runs,
+	# and the last daemon's lines must not satisfy the next wait.
+	: >"$T/daemon.err"
 	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" NODE_NAME=node1 \
 		"$AMDVIRT" --root "$DH" --config "$T/dc.json" daemon 2>"$T/daemon.err" &
 	DPID=$!
@@ -554,6 +557,9 @@ EOF2
 
 	# --deviceconfig: read from the API server before anything is served.
 	start_server
+	# Empty it first: the background child truncates it only once it runs,
+	# and the last daemon's lines must not satisfy the next wait.
+	: >"$T/daemon.err"
 	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" NODE_NAME=node1 \
 		"$AMDVIRT" --root "$DH" daemon --deviceconfig kube-amd-gpu/test-deviceconfig \
 		2>"$T/daemon.err" &
@@ -573,6 +579,9 @@ EOF2
 	# Every pod has the in-cluster variables; without a node name the
 	# device plugin runs alone and says why.
 	start_server
+	# Empty it first: the background child truncates it only once it runs,
+	# and the last daemon's lines must not satisfy the next wait.
+	: >"$T/daemon.err"
 	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" \
 		"$AMDVIRT" --root "$DH" daemon 2>"$T/daemon.err" &
 	DPID=$!
