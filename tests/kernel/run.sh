@@ -25,6 +25,11 @@ AMDVIRT=${AMDVIRT:-amdvirt}
 
 log() { printf '[qemu] %s\n' "$*" >&2; }
 skip() { log "SKIP: $*"; exit 77; }
+# Under errexit a failing command would end the lane without a word.
+trap 'log "stopped: line $LINENO: $BASH_COMMAND exited $?"' ERR
+# Under pipefail a reader that stops early (awk exit, head) makes a writer
+# with more to say die of SIGPIPE and fail the whole pipeline; every reader
+# below therefore consumes all of its input.
 
 for t in qemu-system-x86_64 cpio gzip dpkg apt-get depmod modprobe ldd; do
 	command -v "$t" >/dev/null || [ -x "/sbin/$t" ] || skip "missing host tool $t"
@@ -41,8 +46,13 @@ if [ -z "${KPKG:-}" ]; then
 	if [ -n "$KDEB" ]; then
 		KPKG=$(basename "$KDEB" | cut -d_ -f1)
 	else
-		KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-		[ -n "$KPKG" ] || skip "cannot resolve linux-image-amd64 (apt-get update?)"
+		# The metapackage names the current kernel; if apt cannot say, the
+		# newest versioned package in the lists will do.
+		KPKG=$({ apt-cache depends linux-image-amd64 || true; } |
+			awk '/Depends: linux-image-[0-9]/ && !k {k = $2} END {print k}')
+		[ -n "$KPKG" ] || KPKG=$({ apt-cache pkgnames linux-image- || true; } |
+			grep -E '^linux-image-[0-9][0-9.]*-[0-9]+-amd64$' | sort -V | tail -n1 || true)
+		[ -n "$KPKG" ] || skip "apt knows no linux-image-*-amd64 package (apt-get update?)"
 	fi
 fi
 if ! ls "$CACHE/${KPKG}"_*.deb >/dev/null 2>&1; then
@@ -54,12 +64,12 @@ if [ ! -f "$KROOT/.done-$(basename "$KDEB")" ]; then
 	log "extracting $(basename "$KDEB")"
 	rm -rf "$KROOT" && mkdir -p "$KROOT"
 	dpkg -x "$KDEB" "$KROOT"
-	KV=$(ls "$KROOT/lib/modules" | head -n1)
+	KV=$(ls "$KROOT/lib/modules" | sed -n 1p)
 	# the .deb has no modules.dep: its postinst would run depmod
 	depmod -b "$KROOT" -F "$KROOT/boot/System.map-$KV" "$KV"
 	touch "$KROOT/.done-$(basename "$KDEB")"
 fi
-KV=$(ls "$KROOT/lib/modules" | head -n1)
+KV=$(ls "$KROOT/lib/modules" | sed -n 1p)
 VMLINUZ=$KROOT/boot/vmlinuz-$KV
 
 # ---- initramfs: busybox, kmod, amdvirt and its libraries, the modules
@@ -77,7 +87,7 @@ copy_bin "$(readlink -f "$(command -v kmod || echo /bin/kmod)")" /bin/kmod
 for a in modprobe insmod rmmod lsmod; do ln -sf /bin/kmod "$ROOT/sbin/$a"; done
 copy_bin "$AMDVIRT" /usr/local/bin/amdvirt
 # amdvirt loads libkmod with dlopen when it first needs it: ldd does not list it.
-lib=$(/sbin/ldconfig -p | awk '$1 == "libkmod.so.2" && /x86-64/ {print $NF; exit}')
+lib=$(/sbin/ldconfig -p | awk '$1 == "libkmod.so.2" && /x86-64/ && !k {k = $NF} END {print k}')
 [ -n "$lib" ] || { log "libkmod.so.2 not found"; exit 2; }
 copy_bin "$lib" "$lib"
 [ -f /usr/share/misc/pci.ids ] && copy_file /usr/share/misc/pci.ids
