@@ -100,6 +100,11 @@ int av_plan_gim_unload(const struct av_model *m, const struct av_action_opts *op
 /* Prints the plan exactly as it would run. */
 void av_plan_print(FILE *out, const struct av_plan *plan);
 
+/* Adds the same plan to a JSON object (doc/json.md, "Action plans"):
+ * title, refusals, notes, steps (lock first) and the rollback record. */
+struct cJSON;
+void av_plan_add_json(struct cJSON *obj, const struct av_plan *plan);
+
 /* Runs a plan: takes ROOT/run/amdvirt.lock, applies the steps, verifies,
  * and on failure rolls back what it changed.  Progress and results are
  * written as lines to log (may be NULL).  Returns 0, or -errno with *cause. */

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cmd_actions.h"
 
 /* The VFs exist only once gim made them, so they are planned afresh. */
-static int bind_new_vfs(struct av_cli *cli)
+static int bind_new_vfs(struct av_cli *cli, cJSON *report)
 {
 	struct av_model m;
 	int rc = av_cli_discover(cli, &m);
@@ -18,7 +20,8 @@ static int bind_new_vfs(struct av_cli *cli)
 			fprintf(stderr, "amdvirt gim: out of memory\n");
 			rc = AV_EXIT_FAIL;
 		} else {
-			rc = av_cli_run_plan(cli, &p);
+			cJSON *sub = report ? cJSON_AddObjectToObject(report, "bind") : NULL;
+			rc = av_cli_run_plan(cli, &p, sub);
 			av_plan_clear(&p);
 		}
 	}
@@ -52,9 +55,10 @@ int av_cmd_gim(struct av_cli *cli)
 		fprintf(stderr, "amdvirt gim: out of memory\n");
 		return AV_EXIT_FAIL;
 	}
-	rc = av_cli_run_plan(cli, &p);
+	cJSON *report = av_cli_action_report(cli, load ? "gim-load" : "gim-unload");
+	rc = av_cli_run_plan(cli, &p, report);
 	av_plan_clear(&p);
 	if (rc == AV_EXIT_OK && load && cli->bind_after_load && !cli->dry_run)
-		rc = bind_new_vfs(cli);
-	return rc;
+		rc = bind_new_vfs(cli, report);
+	return av_cli_finish_report(report, rc);
 }

@@ -79,6 +79,41 @@ check "bad BDF refused" run 1 bind --dry-run nonsense
 check "unbind of a function not on vfio-pci has nothing to do" run 0 unbind --dry-run 0000:05:00.0
 check "... and says so" has "group 11: nothing is on vfio-pci"
 
+# --json: one document on stdout, the same plan as the text form.
+js() { $PY -c "import json,sys; d=json.load(open('$TEST_TMP/out')); sys.exit(0 if ($1) else 1)"; }
+check "bind --dry-run --json exits 0" run 0 --json --driver-type pf-passthrough bind --dry-run 0000:05:00.0
+check "... stdout is one JSON document saying what was asked" \
+	js "d['action'] == 'bind' and d['dry_run'] is True and d['result'] == 'planned' and d['error'] is None"
+check "... the lock comes first" js "d['steps'][0] == {'op': 'lock', 'path': '/run/amdvirt.lock', 'unit': None, 'why': None}"
+check "... driver_override is written before the unbind" js "[i for i, s in enumerate(d['steps'])
+	if s['op'] == 'write' and s['path'].endswith('0000:05:00.0/driver_override') and s['value'] == 'vfio-pci'][0]
+	< [i for i, s in enumerate(d['steps']) if s['op'] == 'write' and s['path'] == '/sys/bus/pci/drivers/amdgpu/unbind'][0]"
+check "... the final driver is verified for group 11" js "{'op': 'verify', 'test': 'driver', 'expect': 'vfio-pci',
+	'path': '/sys/bus/pci/devices/0000:05:00.0', 'unit': 'group 11', 'why': None} in d['steps']"
+check "... the rollback record is the function's present state" \
+	js "d['rollback'] == [{'bdf': '0000:05:00.0', 'driver': 'amdgpu', 'driver_override': None, 'sriov_drivers_autoprobe': None}]"
+run 0 --driver-type pf-passthrough bind --dry-run 0000:05:00.0
+grep -cE '^ +[0-9]+\. ' "$TEST_TMP/out" > "$TEST_TMP/nsteps"
+run 0 --json --driver-type pf-passthrough bind --dry-run 0000:05:00.0
+check "... with as many steps as the text plan" js "len(d['steps']) == $(cat "$TEST_TMP/nsteps")"
+check "... changing nothing" [ "$(tree_sum)" = "$before" ]
+check "a refused bind --json exits 1" run 1 --json --driver-type pf-passthrough bind 0000:07:00.0
+check "... with result refused, the reason and no steps" \
+	js "d['result'] == 'refused' and 'snd_hda_intel' in d['refusals'][0] and d['steps'] == [] and d['rollback'] == []"
+check "... and the reason on stderr too" has "refused: " err
+check "unbind --json with nothing on vfio-pci: nothing-to-do" run 0 --json unbind --dry-run 0000:05:00.0
+check "... and says so in notes" js "d['action'] == 'unbind' and d['result'] == 'nothing-to-do' and any('nothing is on vfio-pci' in n for n in d['notes'])"
+# A real run on the fake host: it has no modules, so loading vfio-pci (the
+# first step) fails before anything is changed.
+cp -a "$R" "$TEST_TMP/host2"
+rc=0; "$AMDVIRT" --root "$TEST_TMP/host2" --json --driver-type pf-passthrough bind 0000:05:00.0 \
+	>"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+check "a failed bind --json exits 1" [ "$rc" = 1 ]
+check "... stdout holds only the document: result failed, with the cause" \
+	js "d['dry_run'] is False and d['result'] == 'failed' and 'vfio-pci' in d['error'] and 'nothing was changed' in d['error']"
+check "... the cause on stderr too" has "nothing was changed" err
+check "... and the override untouched" grep -qx '(null)' "$TEST_TMP/host2/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/driver_override"
+
 check "gim load refuses while amdgpu owns a PF" run 1 --driver-type vf-passthrough gim load --dry-run
 check "... naming it" has "0000:05:00.0 is owned by amdgpu" err
 rm "$R/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/driver"
@@ -90,4 +125,8 @@ check "... gim loaded from the file with its parameters" has "load    /opt/gim.k
 check "... and the VF count verified" has "0000:05:00.0/sriov_numvfs reads \"4\""
 check "... changing nothing" [ "$(tree_sum)" = "$before" ]
 check "gim unload when gim is not loaded has nothing to do" run 0 gim unload --dry-run
+check "gim load --dry-run --json" run 0 --json --driver-type vf-passthrough gim load --dry-run --param vf_num=4 --module-path /opt/gim.ko
+check "... loads the file with its parameters and restores autoprobe on failure" \
+	js "d['action'] == 'gim-load' and [(s['module'], s['params']) for s in d['steps'] if s['op'] == 'load'][-1] == ('/opt/gim.ko', 'vf_num=4')
+	and d['rollback'][0]['sriov_drivers_autoprobe'] == 1"
 finish

@@ -60,9 +60,10 @@ check "state.json records nvme" grep -q '"driver":.*"nvme"' /var/lib/amdvirt/sta
 av --json list
 check "list sees the PF on vfio-pci" grep -q "$PF" /tmp/out
 
-echo "===== PF: unbind"
-av unbind $PF
+echo "===== PF: unbind (--json)"
+av --json unbind $PF
 check "unbind PF exit 0" [ $RC = 0 ]
+check "its JSON says done" grep -q '"result":[[:space:]]*"done"' /tmp/out
 check "PF back on nvme" wait_for '[ "$(drv $PF)" = nvme ]'
 check "PF driver_override cleared" [ "$(ovr $PF)" = "(null)" ]
 check "/dev/vfio/$G gone" wait_for "[ ! -e /dev/vfio/$G ]"
