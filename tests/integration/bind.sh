@@ -114,6 +114,17 @@ check "... stdout holds only the document: result failed, with the cause" \
 check "... the cause on stderr too" has "nothing was changed" err
 check "... and the override untouched" grep -qx '(null)' "$TEST_TMP/host2/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/driver_override"
 
+# Another amdvirt holding the lock: the bind waits, then gives up changing nothing.
+mkdir -p "$TEST_TMP/host2/run"
+flock "$TEST_TMP/host2/run/amdvirt.lock" sleep 60 & holder=$!
+i=0; while [ $i -lt 100 ] && flock -n "$TEST_TMP/host2/run/amdvirt.lock" true; do sleep 0.05; i=$((i + 1)); done
+rc=0; "$AMDVIRT" --root "$TEST_TMP/host2" --driver-type pf-passthrough bind 0000:05:00.0 \
+	>"$TEST_TMP/out" 2>"$TEST_TMP/err" || rc=$?
+kill $holder 2>/dev/null; wait $holder 2>/dev/null || true
+check "a bind while the lock is held exits 1" [ "$rc" = 1 ]
+check "... naming the lock and why" has "amdvirt.lock: another amdvirt is changing drivers; try again" err
+check "... with the override untouched" grep -qx '(null)' "$TEST_TMP/host2/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/driver_override"
+
 check "gim load refuses while amdgpu owns a PF" run 1 --driver-type vf-passthrough gim load --dry-run
 check "... naming it" has "0000:05:00.0 is owned by amdgpu" err
 rm "$R/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/driver"
