@@ -97,6 +97,17 @@ int av_plan_unbind(const struct av_model *m, struct av_host *host, const char *c
 int av_plan_gim_load(const struct av_model *m, const struct av_action_opts *opts, struct av_plan *out);
 int av_plan_gim_unload(const struct av_model *m, const struct av_action_opts *opts, struct av_plan *out);
 
+/* Driver management (the daemon): with a DeviceConfig that enables it
+ * (spec.driver.enable, default true) and names a passthrough driverType,
+ * the next plan that brings the host to what it asks: in vf-passthrough
+ * `gim load` until gim is loaded, then `bind --all`; in pf-passthrough
+ * `bind --all`.  The plan is empty when there is nothing to do; it may
+ * hold refusals.  opts supplies host, params and module_path.  Returns 0
+ * or -ENOMEM.  av_manage_off_reason says why management is off (NULL
+ * when it is on). */
+const char *av_manage_off_reason(const struct av_model *m);
+int av_plan_manage(const struct av_model *m, const struct av_action_opts *opts, struct av_plan *out);
+
 /* Prints the plan exactly as it would run. */
 void av_plan_print(FILE *out, const struct av_plan *plan);
 

@@ -343,6 +343,7 @@ int av_daemon_run(struct av_cli *cli)
 	drain(&d);
 	rc = AV_EXIT_OK;
 out:
+	av_daemon_drivers_clear(&d);
 	av_daemon_labels_stop(&d);
 	av_grpc_client_free(d.kubelet);
 	av_grpc_server_free(d.server);

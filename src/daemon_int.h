@@ -51,6 +51,11 @@ struct av_daemon {
 	bool labels_force;             /* the next feed re-reads the Node (resync) */
 	bool labels_noted;
 
+	bool drivers_announced;        /* driver management said whether it is on */
+	char *drivers_said;            /* the last refusal or state logged, not repeated */
+	double drivers_hold_until;     /* after a failed plan: no new attempt before this */
+	int drivers_failures;          /* in a row, for the pause */
+
 	int sig_fd;
 	bool stopping;
 	double started_ms;             /* for the figures in the log */
@@ -79,6 +84,12 @@ void av_daemon_labels_start(struct av_daemon *d);
 /* Hands the labels of the current model to the labeller (if any). */
 void av_daemon_labels_feed(struct av_daemon *d);
 void av_daemon_labels_stop(struct av_daemon *d);
+
+/* daemon_drivers.c */
+/* Runs the next driver-management plan for the model just read (if the
+ * DeviceConfig asks for management), and asks for a rescan when it ran. */
+void av_daemon_drivers(struct av_daemon *d, const struct av_model *m);
+void av_daemon_drivers_clear(struct av_daemon *d);
 
 /* daemon.c */
 void av_daemon_restart(struct av_daemon *d, const char *why);

@@ -231,6 +231,7 @@ int av_daemon_rescan(struct av_daemon *d, bool first)
 	}
 	av_plugin_update(&d->plugin, &m, &r);
 	av_daemon_labels_feed(d);
+	av_daemon_drivers(d, &d->plugin.model);
 	if (renamed) {
 		snprintf(d->resource, sizeof(d->resource), "%s", d->plugin.res.resource);
 		av_daemon_socket_name(d->resource, d->sock_name, sizeof(d->sock_name));

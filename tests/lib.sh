@@ -34,6 +34,16 @@ check() {
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
 }
 
+# wait_grep FILE PATTERN [SECONDS]: true once PATTERN is in FILE.
+wait_grep() {
+	i=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt $((${3:-10} * 20)) ] && return 1
+		sleep 0.05
+	done
+}
+
 finish() {
 	echo "$passes passed, $failures failed"
 	[ "$failures" -eq 0 ]

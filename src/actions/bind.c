@@ -119,11 +119,16 @@ static int plan_bind(const struct av_model *m, const char *const *bdfs, int n_bd
 	if (p->n_refusals)
 		return 0;
 	bool loaded = false;
+	int moved = 0, moved_groups = 0, first = -1;
 	for (int k = 0; k < t->n_groups; k++) {
 		const struct av_group *g = av_model_group(m, t->groups[k]);
 		int *move = NULL, n_move = 0;
 		int r = choose_members(m, opts, g, t, p, &move, &n_move);
 		if (r == 0 && n_move && !p->n_refusals) {
+			moved += n_move;
+			moved_groups++;
+			if (first < 0)
+				first = move[0];
 			if (!loaded) {
 				r = av_plan_step(p, AV_STEP_MODULE_LOAD, -1, "vfio-pci", "", "through libkmod");
 				if (r == 0)
@@ -136,6 +141,13 @@ static int plan_bind(const struct av_model *m, const char *const *bdfs, int n_bd
 		free(move);
 		TRY(r);
 	}
+	/* The title says what moves when some targets are already there (the
+	 * notes name those): "bind 1 function" after a rescan, not "bind 8". */
+	if (!p->n_refusals && moved == 1 && t->n_funcs > 1)
+		TRY(av_plan_title(p, "bind %s (group %d) to vfio-pci", m->funcs[first].bdf, m->funcs[first].iommu_group));
+	else if (!p->n_refusals && moved > 1 && moved < t->n_funcs)
+		TRY(av_plan_title(p, "bind %d functions in %d IOMMU group%s to vfio-pci", moved, moved_groups,
+		                  moved_groups == 1 ? "" : "s"));
 	return 0;
 }
 

@@ -126,4 +126,26 @@ check "VF still on vfio-pci" [ "$(drv $VF)" = vfio-pci ]
 exec 7<&-
 av --driver-type vf-passthrough unbind $VF
 check "unbind after close exit 0" [ $RC = 0 -a "$(drv $VF)" = none ]
+
+echo "===== daemon: driver management (pf-passthrough from the DeviceConfig)"
+echo 0 > $P/sriov_numvfs
+cat > /tmp/dc.json <<'CFG'
+{"apiVersion": "amd.com/v1alpha1", "kind": "DeviceConfig", "metadata": {"name": "lab", "namespace": "lab"},
+ "spec": {"driver": {"enable": true, "driverType": "pf-passthrough", "vfioConfig": {"deviceIDs": ["0010"]}},
+          "amdvirt": {"vendorID": "1b36"}}}
+CFG
+amdvirt --config /tmp/dc.json daemon > /tmp/daemon.log 2>&1 &
+DP=$!
+check "the daemon binds the PF to vfio-pci" wait_for '[ "$(drv $PF)" = vfio-pci ]' 200
+check "its log says so" wait_for "grep -q 'drivers: bind $PF (group $G) to vfio-pci: done' /tmp/daemon.log" 100
+check "then finds nothing to do" wait_for "grep -q 'every selected PF is on vfio-pci' /tmp/daemon.log" 100
+av unbind $PF
+check "an admin's unbind works (exit 0)" [ $RC = 0 ]
+check "and the daemon puts the PF back on vfio-pci" wait_for '[ "$(drv $PF)" = vfio-pci ]' 200
+kill $DP; wait $DP
+sed 's/^/  | /' /tmp/daemon.log
+check "two binds in the daemon's log, no failure" \
+	[ "$(grep -c ': done' /tmp/daemon.log)" = 2 -a "$(grep -c 'failed' /tmp/daemon.log)" = 0 ]
+av unbind $PF
+check "unbind after the daemon stopped: PF back on nvme" wait_for '[ "$(drv $PF)" = nvme ]'
 finish

@@ -1,0 +1,90 @@
+#!/bin/sh
+# The daemon's driver management on fake hosts: when it is on or off and
+# why, nothing changed when the host is already as the DeviceConfig asks,
+# a refusal logged once, a failed plan rolled back and not retried at once.
+# (Plans converging on the fake kernel: tests/unit/test_manage.c; the
+# daemon binding a device on a real kernel: tests/kernel.)
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+
+VF_HOST=$(build_host mi300x-vf)
+tree_sum() { (cd "$1" && find . -path ./run -prune -o -printf '%p %l\n' | sort && find sys/devices -name driver_override -exec cat {} +) | md5sum; }
+
+config() { # FILE DRIVER-JSON
+	printf '{"metadata": {"name": "dc", "namespace": "ns"}, "spec": {"driver": %s}}\n' "$2" > "$1"
+}
+
+DPID=
+# daemon ROOT CONFIG|- ERRFILE: starts the daemon in the background.
+daemon() {
+	local cfg=
+	[ "$2" != - ] && cfg="--config $2"
+	: > "$3"
+	# shellcheck disable=SC2086
+	AMDVIRT_DEBUG=1 "$AMDVIRT" --root "$1" $cfg daemon 2>"$3" &
+	DPID=$!
+}
+stop() {
+	[ -n "$DPID" ] || return 0
+	kill "$DPID" 2>/dev/null || true
+	wait "$DPID" 2>/dev/null || true
+	DPID=
+}
+trap 'stop; rm -rf "$TEST_TMP"' EXIT
+E=$TEST_TMP/err
+
+# --- off: no config, enable false, no driverType
+daemon "$VF_HOST" - "$E"
+check "no DeviceConfig: management is off and says why" \
+	wait_grep "$E" "driver management off: no DeviceConfig (--config or --deviceconfig)"
+stop
+config "$TEST_TMP/off.json" '{"enable": false, "driverType": "vf-passthrough"}'
+daemon "$VF_HOST" "$TEST_TMP/off.json" "$E"
+check "spec.driver.enable false: off" wait_grep "$E" "driver management off: spec.driver.enable is false"
+stop
+config "$TEST_TMP/notype.json" '{"enable": true}'
+daemon "$VF_HOST" "$TEST_TMP/notype.json" "$E"
+check "no driverType: off (a detected mode is not an instruction)" \
+	wait_grep "$E" "driver management off: the DeviceConfig names no spec.driver.driverType"
+stop
+
+# --- on, and the host is already right: nothing is written
+H=$TEST_TMP/ok
+cp -a "$VF_HOST" "$H"
+before=$(tree_sum "$H")
+config "$TEST_TMP/vf.json" '{"enable": true, "driverType": "vf-passthrough"}'
+daemon "$H" "$TEST_TMP/vf.json" "$E"
+check "vf-passthrough: management is on" wait_grep "$E" "driver management on: vf-passthrough from the DeviceConfig"
+check "... and finds nothing to do" wait_grep "$E" "drivers: gim is loaded and every selected VF is on vfio-pci"
+kill -HUP "$DPID"
+check "... a rescan (SIGHUP) does not say it again" sh -c "sleep 0.5; [ \$(grep -c 'every selected VF' '$E') = 1 ]"
+stop
+check "... and the host is untouched" [ "$(tree_sum "$H")" = "$before" ]
+check "... no state file was written" [ ! -e "$H/var/lib/amdvirt/state.json" ]
+
+# --- a refusal: pf-passthrough asked of PFs that have VFs
+config "$TEST_TMP/pf.json" '{"enable": true, "driverType": "pf-passthrough"}'
+daemon "$H" "$TEST_TMP/pf.json" "$E"
+check "pf-passthrough on PFs with VFs: refused, saying why" \
+	wait_grep "$E" "drivers: bind 8 functions in 8 IOMMU groups to vfio-pci: refused: 0000:05:00.0 has 1 VFs enabled.* (and 7 more)"
+kill -HUP "$DPID"
+check "... logged once, not on every rescan" sh -c "sleep 0.5; [ \$(grep -c 'refused:' '$E') = 1 ]"
+stop
+check "... and the host is untouched" [ "$(tree_sum "$H")" = "$before" ]
+
+# --- a failure: a VF off vfio-pci on a fake host (no kernel takes the
+# writes), so the bind's verification fails and the group is rolled back
+F=$TEST_TMP/fail
+cp -a "$VF_HOST" "$F"
+rm "$F/sys/bus/pci/devices/0000:45:02.0/driver"
+daemon "$F" "$TEST_TMP/vf.json" "$E"
+check "a VF off vfio-pci: the daemon plans its bind and it fails" \
+	wait_grep "$E" "drivers: bind 0000:45:02.0 (group 67) to vfio-pci: failed: .*rolled back.*; next attempt in 30 s" 30
+kill -HUP "$DPID"
+check "... a rescan right after does not try again" wait_grep "$E" "drivers: after the failure, next attempt in"
+check "... exactly one attempt" [ "$(grep -c 'failed:' "$E")" = 1 ]
+stop
+check "... the VF's override is unset again" \
+	sh -c "o=\$(cat '$F/sys/bus/pci/devices/0000:45:02.0/driver_override'); [ -z \"\$o\" -o \"\$o\" = '(null)' ]"
+check "... and no record is left" sh -c "! grep -q '\"bdf\"' '$F/var/lib/amdvirt/state.json' 2>/dev/null"
+check "... the lock was taken under the root" [ -e "$F/run/amdvirt.lock" ]
+finish
