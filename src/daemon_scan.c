@@ -67,7 +67,8 @@ static int keep_vanished(const struct av_plugin *p, const struct av_model *m,
 		}
 		r->n_devices++;
 	}
-	qsort(r->devices, (size_t)r->n_devices, sizeof(*r->devices), cmp_dev);
+	if (r->n_devices > 1)   /* qsort may not be given NULL, even for none */
+		qsort(r->devices, (size_t)r->n_devices, sizeof(*r->devices), cmp_dev);
 	return 0;
 }
 
