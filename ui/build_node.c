@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
 #include "build.h"
 #include "kubevirt.h"
 #include "yaml.h"
@@ -78,6 +79,14 @@ void ui_build_node(const struct av_model *m, const struct av_resources *res,
 	            m->iommu_enabled ? "on" : "OFF", m->n_groups,
 	            m->have_vfio_container ? "/dev/vfio/vfio" : "container absent",
 	            m->have_iommufd ? ", /dev/iommu" : "", m->have_kfd ? "present" : "absent");
+	ui_rows_blank(out);
+	ui_rows_heading(out, "Driver management (amdvirt daemon)");
+	const char *off = av_manage_off_reason(m);
+	if (off)
+		ui_rows_add(out, UI_TONE_DIM, "off: %s", off);
+	else
+		ui_rows_add(out, UI_TONE_NORMAL, "on: the daemon keeps %s", m->mode == AV_MODE_VF
+		            ? "gim loaded and every selected VF on vfio-pci" : "every selected PF on vfio-pci");
 	ui_rows_blank(out);
 	resources_rows(m, res, out);
 

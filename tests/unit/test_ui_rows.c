@@ -381,6 +381,7 @@ static void test_node(void **state)
 	struct av_labels labels = { .items = items, .n = 1 };
 	ui_build_node(&m, &res, &labels, &r);
 	assert_true(find_text(&r, "vf-passthrough (auto)") >= 0);
+	assert_true(find_text(&r, "off: no DeviceConfig (--config or --deviceconfig)") >= 0);
 	assert_true(find_text(&r, "amd.com/gpu: 1 (1 device") >= 0);
 	assert_true(find_text(&r, "amd.com/gpu.mode=vf-passthrough") >= 0);
 	assert_true(find_text(&r, "- HostDevices") >= 0);
@@ -402,6 +403,19 @@ static void test_node(void **state)
 	free(yaml);
 	cJSON_Delete(patch);
 	ui_rows_clear(&r);
+
+	/* the daemon's stance follows the DeviceConfig */
+	struct av_config cfg = { .present = true, .driver_enable = true };
+	m.config = &cfg;
+	m.mode_source = AV_SOURCE_CONFIG;
+	ui_build_node(&m, &res, &labels, &r);
+	assert_true(find_text(&r, "on: the daemon keeps gim loaded and every selected VF on vfio-pci") >= 0);
+	ui_rows_clear(&r);
+	cfg.driver_enable = false;
+	ui_build_node(&m, &res, &labels, &r);
+	assert_true(find_text(&r, "off: spec.driver.enable is false") >= 0);
+	ui_rows_clear(&r);
+	m.config = NULL;
 
 	m.mode = AV_MODE_CONTAINER;
 	ui_build_kubevirt_snippet(&m, &res, &r);
