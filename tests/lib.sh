@@ -8,6 +8,7 @@ MKHOST=$top_builddir/tests/mkhost
 SCENARIOS=$top_srcdir/tests/scenarios
 PY=/usr/bin/python3
 export NO_COLOR=1
+. "$top_srcdir/tests/wait.sh"
 
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/amdvirt-test.XXXXXX")
 trap 'rm -rf "$TEST_TMP"' EXIT
@@ -32,16 +33,6 @@ check() {
 	local what=$1
 	shift
 	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-
-# wait_grep FILE PATTERN [SECONDS]: true once PATTERN is in FILE.
-wait_grep() {
-	i=0
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt $((${3:-10} * 20)) ] && return 1
-		sleep 0.05
-	done
 }
 
 finish() {

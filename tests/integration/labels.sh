@@ -469,15 +469,7 @@ fi
 # once more when a VF leaves vfio-pci (the DeviceConfig's vfio.ready label
 # goes), nothing for a rescan that changes no label, a GET only on SIGHUP.
 # No kubelet runs: the device plugin keeps retrying its registration.
-# wait_grep FILE PATTERN [SECONDS]: true once PATTERN is in FILE.
-wait_grep() {
-	i=0
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt $((${3:-10} * 20)) ] && return 1
-		sleep 0.05
-	done
-}
+. "$top_srcdir/tests/wait.sh"
 # wait_requests N: true once the API server has logged N requests.
 wait_requests() {
 	i=0
