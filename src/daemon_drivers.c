@@ -36,6 +36,12 @@ static void refused(struct av_daemon *d, const struct av_plan *p)
 	say_once(d, msg);
 }
 
+static void on_retry(struct av_loop *loop, void *user)
+{
+	(void)loop;
+	av_daemon_rescan(user, false);
+}
+
 static void failed(struct av_daemon *d, const struct av_plan *p, const char *cause, double now)
 {
 	double hold = HOLD_FIRST_MS;
@@ -47,6 +53,12 @@ static void failed(struct av_daemon *d, const struct av_plan *p, const char *cau
 	d->drivers_hold_until = now + hold;
 	av_log("drivers: %s: failed: %s; next attempt in %.0f s", p->title, cause ? cause : "(no cause)",
 	       hold / 1000);
+	/* The attempt is due even if nothing else makes the host be read
+	 * (the resync may be hours away). */
+	if (!d->drivers_timer)
+		d->drivers_timer = av_timer_new(d->loop, on_retry, d);
+	if (d->drivers_timer)
+		av_timer_arm(d->drivers_timer, (int64_t)hold + 1);
 	free(d->drivers_said);
 	d->drivers_said = NULL;
 }
@@ -108,6 +120,8 @@ void av_daemon_drivers(struct av_daemon *d, const struct av_model *m)
 
 void av_daemon_drivers_clear(struct av_daemon *d)
 {
+	av_timer_free(d->drivers_timer);
+	d->drivers_timer = NULL;
 	free(d->drivers_said);
 	d->drivers_said = NULL;
 }

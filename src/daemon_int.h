@@ -55,6 +55,7 @@ struct av_daemon {
 	char *drivers_said;            /* the last refusal or state logged, not repeated */
 	double drivers_hold_until;     /* after a failed plan: no new attempt before this */
 	int drivers_failures;          /* in a row, for the pause */
+	struct av_timer *drivers_timer; /* the attempt after the pause */
 
 	int sig_fd;
 	bool stopping;
