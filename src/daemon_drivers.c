@@ -7,6 +7,7 @@
  * not churned. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,34 @@ static void refused(struct av_daemon *d, const struct av_plan *p)
 	if (p->n_refusals > 1 && n > 0 && (size_t)n < sizeof(msg))
 		snprintf(msg + n, sizeof(msg) - (size_t)n, " (and %d more)", p->n_refusals - 1);
 	say_once(d, msg);
+}
+
+/* --dry-run: the plan as `bind --dry-run` prints it, logged line by line
+ * once (until it changes), and nothing run. */
+static void dry_run(struct av_daemon *d, const struct av_plan *p)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return;
+	av_plan_print(f, p);
+	if (fclose(f) != 0 || !text) {
+		free(text);
+		return;
+	}
+	if (!d->drivers_said || strcmp(d->drivers_said, text) != 0) {
+		av_log("drivers: --dry-run, so this plan is not run:");
+		for (const char *line = text; *line;) {
+			size_t n = strcspn(line, "\n");
+			av_log("drivers: %.*s", (int)n, line);
+			line += n + (line[n] == '\n');
+		}
+		free(d->drivers_said);
+		d->drivers_said = text;
+		return;
+	}
+	free(text);
 }
 
 static void on_retry(struct av_loop *loop, void *user)
@@ -93,6 +122,8 @@ void av_daemon_drivers(struct av_daemon *d, const struct av_model *m)
 	}
 	if (p.n_refusals) {
 		refused(d, &p);
+	} else if (p.n_steps && cli->dry_run) {
+		dry_run(d, &p);
 	} else if (p.n_steps) {
 		char *cause = NULL;
 		/* The plugin is not served while the plan runs: the kernel's

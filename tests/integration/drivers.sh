@@ -14,13 +14,14 @@ config() { # FILE DRIVER-JSON
 }
 
 DPID=
-# daemon ROOT CONFIG|- ERRFILE: starts the daemon in the background.
+# daemon ROOT CONFIG|- ERRFILE [OPTION...]: starts the daemon in the background.
 daemon() {
-	local cfg=
+	local root=$1 cfg= err=$3
 	[ "$2" != - ] && cfg="--config $2"
-	: > "$3"
+	shift 3
+	: > "$err"
 	# shellcheck disable=SC2086
-	AMDVIRT_DEBUG=1 "$AMDVIRT" --root "$1" $cfg daemon 2>"$3" &
+	AMDVIRT_DEBUG=1 "$AMDVIRT" --root "$root" $cfg daemon "$@" 2>"$err" &
 	DPID=$!
 }
 stop() {
@@ -70,6 +71,20 @@ kill -HUP "$DPID"
 check "... logged once, not on every rescan" sh -c "sleep 0.5; [ \$(grep -c 'refused:' '$E') = 1 ]"
 stop
 check "... and the host is untouched" [ "$(tree_sum "$H")" = "$before" ]
+
+# --- --dry-run: the plan is logged, once, and not run
+D=$TEST_TMP/dry
+cp -a "$VF_HOST" "$D"
+rm "$D/sys/bus/pci/devices/0000:45:02.0/driver"
+before=$(tree_sum "$D")
+daemon "$D" "$TEST_TMP/vf.json" "$E" --dry-run
+check "daemon --dry-run logs the plan it would run" \
+	wait_grep "$E" "drivers:    6. write   /sys/bus/pci/drivers_probe <- \"0000:45:02.0\""
+kill -HUP "$DPID"
+check "... once" sh -c "sleep 0.5; [ \$(grep -c 'so this plan is not run' '$E') = 1 ]"
+stop
+check "... and runs nothing" [ "$(tree_sum "$D")" = "$before" ]
+check "... not even the lock" [ ! -e "$D/run/amdvirt.lock" ]
 
 # --- a failure: a VF off vfio-pci on a fake host (no kernel takes the
 # writes), so the bind's verification fails and the group is rolled back
