@@ -18,6 +18,7 @@ enum av_step_kind {
 	AV_STEP_VERIFY,          /* a post-condition; value says what */
 	AV_STEP_RECORD,          /* add the unit's previous state to ROOT/var/lib/amdvirt/state.json */
 	AV_STEP_FORGET,          /* drop the unit's functions from the state file */
+	AV_STEP_FILE,            /* a configuration file: path gets value atomically; NULL value removes it */
 };
 
 /* What a VERIFY step tests, so that it can be executed and not only read. */
@@ -100,12 +101,17 @@ int av_plan_gim_unload(const struct av_model *m, const struct av_action_opts *op
 /* Driver management (the daemon): with a DeviceConfig that enables it
  * (spec.driver.enable, default true) and names a passthrough driverType,
  * the next plan that brings the host to what it asks: in vf-passthrough
- * `gim load` until gim is loaded, then `bind --all`; in pf-passthrough
+ * the amdgpu blacklist (spec.driver.blacklist), `gim load` until gim is
+ * loaded, then `bind --all`; in pf-passthrough
  * `bind --all`.  The plan is empty when there is nothing to do; it may
  * hold refusals.  opts supplies host, params and module_path.  Returns 0
  * or -ENOMEM.  av_manage_off_reason says why management is off (NULL
  * when it is on). */
 const char *av_manage_off_reason(const struct av_model *m);
+/* spec.driver.blacklist: true writes ROOT/etc/modprobe.d/blacklist-amdgpu.conf
+ * (unless it already blacklists amdgpu; refused when someone else's file has
+ * that name), false removes it when amdvirt wrote it, unset plans nothing. */
+int av_plan_blacklist(const struct av_model *m, const struct av_action_opts *opts, struct av_plan *out);
 int av_plan_manage(const struct av_model *m, const struct av_action_opts *opts, struct av_plan *out);
 
 /* Prints the plan exactly as it would run. */

@@ -290,6 +290,13 @@ static int mkdir_parents(struct av_host *h, const char *path)
 	return 0;
 }
 
+int av_unlink(struct av_host *h, const char *path)
+{
+	if (unlinkat(h->rootfd, rel(path), 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int av_write_atomic(struct av_host *h, const char *path, const char *data, size_t len)
 {
 	char tmp[PATH_MAX];

@@ -61,6 +61,8 @@ int av_write(struct av_host *host, const char *path, const char *data);
 /* Creates or replaces a regular file atomically (temp + fsync + rename),
  * creating missing parent directories with mode 0755.  Returns 0 or -errno. */
 int av_write_atomic(struct av_host *host, const char *path, const char *data, size_t len);
+/* Removes a file; an absent one is not an error.  Returns 0 or -errno. */
+int av_unlink(struct av_host *host, const char *path);
 /* Opens a host path for the caller (O_CLOEXEC added).  Returns fd or -errno. */
 int av_open(const struct av_host *host, const char *path, int flags, int mode);
 

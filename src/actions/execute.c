@@ -26,7 +26,41 @@ struct run {
 	bool recorded;
 	bool changed;             /* this unit has written something */
 	int units_done;
+	const char *file;         /* a FILE step's path, and what it held before */
+	char *file_before;        /* NULL when it did not exist */
+	bool file_saved;
 };
+
+/* Remembers what the file held, then writes or removes it. */
+static int file_step(struct run *x, const struct av_step *s, char **cause)
+{
+	if (!x->file_saved) {
+		char *old = NULL;
+		ssize_t n = av_read_all(x->host, s->path, 1 << 20, &old);
+		if (n < 0 && n != -ENOENT) {
+			av_set_cause(cause, "%s: %s", s->path, strerror((int)-n));
+			return (int)n;
+		}
+		x->file = s->path;
+		x->file_before = n < 0 ? NULL : old;
+		x->file_saved = true;
+	}
+	int r = s->value ? av_write_atomic(x->host, s->path, s->value, strlen(s->value)) : av_unlink(x->host, s->path);
+	if (r < 0)
+		av_set_cause(cause, "%s %s: %s", s->value ? "write" : "remove", s->path, strerror(-r));
+	return r;
+}
+
+static int restore_file(struct run *x)
+{
+	if (!x->file_saved)
+		return 0;
+	int r = x->file_before ? av_write_atomic(x->host, x->file, x->file_before, strlen(x->file_before))
+	                       : av_unlink(x->host, x->file);
+	if (x->log)
+		fprintf(x->log, "  rollback: %s as before%s%s\n", x->file, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+	return r;
+}
 
 static int state_step(struct run *x, const struct av_step *s, char **cause)
 {
@@ -91,6 +125,8 @@ static int run_step(struct run *x, const struct av_step *s, char **cause)
 	case AV_STEP_RECORD:
 	case AV_STEP_FORGET:
 		return state_step(x, s, cause);
+	case AV_STEP_FILE:
+		return file_step(x, s, cause);
 	}
 	return -EINVAL;
 }
@@ -104,6 +140,9 @@ static void begin_unit(struct run *x, int unit)
 	x->recorded = false;
 	x->changed = false;
 	av_state_clear(&x->before);
+	free(x->file_before);
+	x->file_before = NULL;
+	x->file_saved = false;
 }
 
 /* Returns 0 when the unit is back where it started. */
@@ -129,6 +168,9 @@ static int rollback(struct run *x)
 		if (r < 0 && !first)
 			first = r;
 	}
+	int fr = restore_file(x);
+	if (fr < 0 && !first)
+		first = fr;
 	if (x->recorded) {
 		int r = av_state_save(x->host, &x->before);
 		if (x->log)
@@ -223,6 +265,7 @@ int av_plan_execute(struct av_host *host, const struct av_plan *plan, FILE *log,
 		free(why);
 	}
 	free(x.loaded);
+	free(x.file_before);
 	av_state_clear(&x.before);
 	av_lock_release(fd);
 	return r;

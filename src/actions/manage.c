@@ -37,8 +37,14 @@ int av_plan_manage(const struct av_model *m, const struct av_action_opts *opts, 
 	o.bind_after_load = false;
 	o.expect_version = m->config->version;
 	if (m->mode == AV_MODE_VF) {
+		/* As AMD's operator: the blacklist serves gim, so vf-passthrough
+		 * only, and before gim. */
+		int r = av_plan_blacklist(m, &o, out);
+		if (r < 0 || out->n_steps || out->n_refusals)
+			return r;
+		av_plan_clear(out);
 		/* gim first: the VFs to bind exist only once it has made them. */
-		int r = av_plan_gim_load(m, &o, out);
+		r = av_plan_gim_load(m, &o, out);
 		if (r < 0 || out->n_steps || out->n_refusals)
 			return r;
 		av_plan_clear(out);

@@ -212,6 +212,14 @@ void av_plan_print_step(FILE *out, const struct av_step *s)
 	case AV_STEP_FORGET:
 		fprintf(out, "forget  %s: %s", s->path, s->value);
 		break;
+	case AV_STEP_FILE:
+		if (s->value) {
+			fprintf(out, "file    %s <- ", s->path);
+			print_value(out, s->value);
+		} else {
+			fprintf(out, "remove  %s", s->path);
+		}
+		break;
 	}
 	if (s->why && *s->why)
 		fprintf(out, "  (%s)", s->why);

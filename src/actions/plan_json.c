@@ -16,6 +16,7 @@ static const char *step_op(const struct av_step *s)
 	case AV_STEP_VERIFY: return s->pre ? "check" : "verify";
 	case AV_STEP_RECORD: return "record";
 	case AV_STEP_FORGET: return "forget";
+	case AV_STEP_FILE: return s->value ? "file" : "remove";
 	}
 	return "?";
 }
@@ -58,6 +59,11 @@ static cJSON *step_json(const struct av_plan *p, const struct av_step *s)
 			cJSON_AddItemToObject(o, "expect", text_or_null(s->value));
 		else if (s->check == AV_CHECK_TEXT)
 			cJSON_AddStringToObject(o, "expect", s->value ? s->value : "");
+		break;
+	case AV_STEP_FILE:
+		cJSON_AddStringToObject(o, "path", s->path ? s->path : "");
+		if (s->value)
+			cJSON_AddStringToObject(o, "value", s->value);
 		break;
 	default: /* write, record, forget: a file and what goes into it */
 		cJSON_AddStringToObject(o, "path", s->path ? s->path : "");

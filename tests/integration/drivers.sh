@@ -62,6 +62,25 @@ stop
 check "... and the host is untouched" [ "$(tree_sum "$H")" = "$before" ]
 check "... no state file was written" [ ! -e "$H/var/lib/amdvirt/state.json" ]
 
+# --- spec.driver.blacklist: the daemon writes the file, then has nothing to do
+config "$TEST_TMP/bl.json" '{"enable": true, "driverType": "vf-passthrough", "blacklist": true}'
+B=$TEST_TMP/bl
+cp -a "$VF_HOST" "$B"
+daemon "$B" "$TEST_TMP/bl.json" "$E"
+check "blacklist: true: the daemon writes the modprobe.d file" \
+	wait_grep "$E" "drivers: blacklist amdgpu (spec.driver.blacklist): done in"
+check "... which blacklists amdgpu, marked as amdvirt's" sh -c "
+	[ \"\$(cat '$B/etc/modprobe.d/blacklist-amdgpu.conf')\" = '# added by amdvirt (spec.driver.blacklist)
+blacklist amdgpu' ]"
+check "... then finds nothing more to do" wait_grep "$E" "drivers: gim is loaded and every selected VF is on vfio-pci"
+stop
+config "$TEST_TMP/nobl.json" '{"enable": true, "driverType": "vf-passthrough", "blacklist": false}'
+daemon "$B" "$TEST_TMP/nobl.json" "$E"
+check "blacklist: false: the daemon removes its own file" \
+	wait_grep "$E" "drivers: remove amdvirt's amdgpu blacklist (spec.driver.blacklist: false): done in"
+stop
+check "... which is gone" [ ! -e "$B/etc/modprobe.d/blacklist-amdgpu.conf" ]
+
 # --- a refusal: pf-passthrough asked of PFs that have VFs
 config "$TEST_TMP/pf.json" '{"enable": true, "driverType": "pf-passthrough"}'
 daemon "$H" "$TEST_TMP/pf.json" "$E"

@@ -154,6 +154,80 @@ static void a_refusal_plans_nothing(void **state)
 	assert_false(av_exists(x->host, "/sys/module/gim"));
 }
 
+#define BL "/etc/modprobe.d/blacklist-amdgpu.conf"
+#define BL_TEXT "# added by amdvirt (spec.driver.blacklist)\nblacklist amdgpu\n"
+
+static void blacklist_comes_first_and_goes_when_false(void **state)
+{
+	struct fx *x = *state;
+	char titles[4][128], buf[256];
+	assert_int_equal(av_write(x->host, "/sys/bus/pci/drivers/amdgpu/unbind", "0000:05:00.0"), 0);
+	set_type(x, "vf-passthrough");
+	x->cfg.blacklist = x->cfg.blacklist_set = true;
+	assert_int_equal(converge(x, titles, 4), 3);
+	assert_string_equal(titles[0], "blacklist amdgpu (spec.driver.blacklist)");
+	assert_string_equal(titles[1], "load gim for vf-passthrough");
+	assert_int_equal(strncmp(titles[2], "bind ", 5), 0);
+	assert_string_equal(fx_read(x, BL, buf, sizeof(buf)), "# added by amdvirt (spec.driver.blacklist)\nblacklist amdgpu");
+
+	/* false removes amdvirt's own file, and only that */
+	x->cfg.blacklist = false;
+	assert_int_equal(converge(x, titles, 2), 1);
+	assert_string_equal(titles[0], "remove amdvirt's amdgpu blacklist (spec.driver.blacklist: false)");
+	assert_false(av_exists(x->host, BL));
+	assert_int_equal(av_write_atomic(x->host, BL, "blacklist amdgpu\n", 17), 0);
+	assert_int_equal(converge(x, titles, 1), 0);
+	assert_true(av_exists(x->host, BL));
+
+	/* true with someone's file that already blacklists amdgpu: nothing to do */
+	x->cfg.blacklist = true;
+	assert_int_equal(converge(x, titles, 1), 0);
+}
+
+static void blacklist_refuses_a_foreign_file_and_rolls_back(void **state)
+{
+	struct fx *x = *state;
+	struct av_plan p;
+	struct av_action_opts o = { .host = x->host };
+	char buf[256];
+	set_type(x, "vf-passthrough");
+	x->cfg.blacklist = x->cfg.blacklist_set = true;
+	assert_int_equal(av_write_atomic(x->host, BL, "options amdgpu foo=1\n", 21), 0);
+	fx_discover(x, AV_MODE_NONE);
+	assert_int_equal(av_plan_manage(&x->m, &o, &p), 0);
+	assert_int_equal(p.n_steps, 0);
+	assert_non_null(strstr(p.refusals[0], "exists and is not amdvirt's"));
+	av_plan_clear(&p);
+
+	/* a failure after the write puts the host's file back as it was */
+	assert_int_equal(av_unlink(x->host, BL), 0);
+	fx_discover(x, AV_MODE_NONE);
+	assert_int_equal(av_plan_blacklist(&x->m, &o, &p), 0);
+	char *text = fx_print(&p);
+	assert_non_null(strstr(text, "   1. file    " BL " <- \"# added by amdvirt (spec.driver.blacklist)\\nblacklist amdgpu\\n\""));
+	free(text);
+	setenv("AMDVIRT_TEST_FAIL_STEP", "2", 1);
+	char *cause = NULL;
+	assert_true(av_plan_execute(x->host, &p, NULL, &cause) < 0);
+	unsetenv("AMDVIRT_TEST_FAIL_STEP");
+	assert_non_null(strstr(cause, "was rolled back"));
+	free(cause);
+	assert_false(av_exists(x->host, BL));
+	av_plan_clear(&p);
+
+	/* and a failed removal writes it back */
+	assert_int_equal(av_write_atomic(x->host, BL, BL_TEXT, strlen(BL_TEXT)), 0);
+	x->cfg.blacklist = false;
+	fx_discover(x, AV_MODE_NONE);
+	assert_int_equal(av_plan_blacklist(&x->m, &o, &p), 0);
+	assert_int_equal(p.n_steps, 2);
+	setenv("AMDVIRT_TEST_FAIL_STEP", "2", 1);
+	assert_true(av_plan_execute(x->host, &p, NULL, NULL) < 0);
+	unsetenv("AMDVIRT_TEST_FAIL_STEP");
+	av_plan_clear(&p);
+	assert_string_equal(fx_read(x, BL, buf, sizeof(buf)), "# added by amdvirt (spec.driver.blacklist)\nblacklist amdgpu");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +235,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(vf_passthrough_loads_gim_then_binds_its_vfs, setup, teardown),
 		cmocka_unit_test_setup_teardown(pf_passthrough_binds_the_selected_pfs, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_refusal_plans_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(blacklist_comes_first_and_goes_when_false, setup, teardown),
+		cmocka_unit_test_setup_teardown(blacklist_refuses_a_foreign_file_and_rolls_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
