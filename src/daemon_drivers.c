@@ -1,12 +1,13 @@
 /* The daemon's driver management: after each reading of the host, run the
- * next plan the DeviceConfig asks for (src/actions/manage.c).  A plan that
- * changed something makes the host be read again, which yields the next
- * plan (gim, then its VFs), until there is nothing to do.  Refusals change
- * nothing and are logged once; a failed plan was rolled back and is not
- * tried again before a growing pause, so a host that cannot be fixed is
- * not churned. */
+ * next plan the DeviceConfig asks for (src/actions/manage.c) on the plan
+ * runner's thread.  A plan that ran makes the host be read again, which
+ * yields the next plan (gim, then its VFs), until there is nothing to do.
+ * Refusals change nothing and are logged once; a failed plan was rolled
+ * back and is not tried again before a growing pause, so a host that
+ * cannot be fixed is not churned. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "actions.h"
 #include "daemon_int.h"
 #include "log.h"
+#include "plan_runner.h"
 
 #define HOLD_FIRST_MS 30000.0
 #define HOLD_MAX_MS 600000.0
@@ -71,8 +73,9 @@ static void on_retry(struct av_loop *loop, void *user)
 	av_daemon_rescan(user, false);
 }
 
-static void failed(struct av_daemon *d, const struct av_plan *p, const char *cause, double now)
+static void failed(struct av_daemon *d, const struct av_plan *p, const char *cause)
 {
+	double now = av_daemon_clock_ms();
 	double hold = HOLD_FIRST_MS;
 	for (int i = 0; i < d->drivers_failures && hold < HOLD_MAX_MS; i++)
 		hold *= 2;
@@ -92,6 +95,30 @@ static void failed(struct av_daemon *d, const struct av_plan *p, const char *cau
 	d->drivers_said = NULL;
 }
 
+static void on_done(void *user, const struct av_plan *p, int r, const char *cause, double ms)
+{
+	struct av_daemon *d = user;
+	if (r < 0) {
+		failed(d, p, cause);
+	} else {
+		av_log("drivers: %s: done in %.0f ms", p->title, ms);
+		d->drivers_failures = 0;
+		free(d->drivers_said);
+		d->drivers_said = NULL;
+	}
+	/* Done or rolled back, the host is not what was read. */
+	av_daemon_rescan_soon(d);
+}
+
+static void run(struct av_daemon *d, struct av_plan *p)
+{
+	if (!d->drivers_runner)
+		d->drivers_runner = av_plan_runner_new(d->loop, d->cli->host, on_done, d);
+	int r = d->drivers_runner ? av_plan_runner_start(d->drivers_runner, p) : -errno;
+	if (r < 0)
+		av_log("drivers: %s: cannot start: %s", p->title, strerror(-r));
+}
+
 void av_daemon_drivers(struct av_daemon *d, const struct av_model *m)
 {
 	struct av_cli *cli = d->cli;
@@ -106,6 +133,9 @@ void av_daemon_drivers(struct av_daemon *d, const struct av_model *m)
 		av_log("driver management on: %s from %s", av_mode_name(m->mode),
 		       m->mode_source == AV_SOURCE_FLAG ? "--driver-type" : "the DeviceConfig");
 	d->drivers_announced = true;
+	/* The running plan's end brings a re-read, and with it the next plan. */
+	if (av_plan_runner_busy(d->drivers_runner))
+		return;
 	double now = av_daemon_clock_ms();
 	if (now < d->drivers_hold_until) {
 		av_debug("drivers: after the failure, next attempt in %.0f s", (d->drivers_hold_until - now) / 1000);
@@ -125,22 +155,7 @@ void av_daemon_drivers(struct av_daemon *d, const struct av_model *m)
 	} else if (p.n_steps && cli->dry_run) {
 		dry_run(d, &p);
 	} else if (p.n_steps) {
-		char *cause = NULL;
-		/* The plugin is not served while the plan runs: the kernel's
-		 * answers come within milliseconds, the lock and post-condition
-		 * waits are bounded (10 s, 5 s). */
-		int r = av_plan_execute(cli->host, &p, NULL, &cause);
-		if (r < 0) {
-			failed(d, &p, cause, now);
-		} else {
-			av_log("drivers: %s: done in %.0f ms", p.title, av_daemon_clock_ms() - now);
-			d->drivers_failures = 0;
-			free(d->drivers_said);
-			d->drivers_said = NULL;
-		}
-		free(cause);
-		/* Done or rolled back, the host is not what was read. */
-		av_daemon_rescan_soon(d);
+		run(d, &p);
 	} else {
 		say_once(d, m->mode == AV_MODE_VF ? "gim is loaded and every selected VF is on vfio-pci"
 		                                  : "every selected PF is on vfio-pci");
@@ -151,6 +166,10 @@ void av_daemon_drivers(struct av_daemon *d, const struct av_model *m)
 
 void av_daemon_drivers_clear(struct av_daemon *d)
 {
+	if (av_plan_runner_busy(d->drivers_runner))
+		av_log("drivers: waiting for the plan in progress to end");
+	av_plan_runner_free(d->drivers_runner);
+	d->drivers_runner = NULL;
 	av_timer_free(d->drivers_timer);
 	d->drivers_timer = NULL;
 	free(d->drivers_said);

@@ -13,6 +13,7 @@
 #include "grpc/server.h"
 #include "k8s/client.h"
 #include "labeller_worker.h"
+#include "plan_runner.h"
 #include "plugin/service.h"
 
 #define AV_PLUGIN_DIR "/var/lib/kubelet/device-plugins"
@@ -56,6 +57,7 @@ struct av_daemon {
 	double drivers_hold_until;     /* after a failed plan: no new attempt before this */
 	int drivers_failures;          /* in a row, for the pause */
 	struct av_timer *drivers_timer; /* the attempt after the pause */
+	struct av_plan_runner *drivers_runner; /* runs plans off the loop's thread */
 
 	int sig_fd;
 	bool stopping;

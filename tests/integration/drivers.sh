@@ -113,6 +113,10 @@ rm "$F/sys/bus/pci/devices/0000:45:02.0/driver"
 daemon "$F" "$TEST_TMP/vf.json" "$E"
 check "a VF off vfio-pci: the daemon plans its bind and it fails" \
 	wait_grep "$E" "drivers: bind 0000:45:02.0 (group 67) to vfio-pci: failed: .*rolled back.*; next attempt in 30 s" 30
+check "... while the plan ran (5 s of verification), the device plugin was already serving" sh -c "
+	grep -n 'device plugin amd.com/gpu: .* serving' '$E' | cut -d: -f1 > '$TEST_TMP/a'
+	grep -n 'failed:' '$E' | cut -d: -f1 > '$TEST_TMP/b'
+	[ -s '$TEST_TMP/a' ] && [ \$(cat '$TEST_TMP/a') -lt \$(cat '$TEST_TMP/b') ]"
 kill -HUP "$DPID"
 check "... a rescan right after does not try again" wait_grep "$E" "drivers: after the failure, next attempt in"
 check "... exactly one attempt" [ "$(grep -c 'failed:' "$E")" = 1 ]
@@ -121,4 +125,24 @@ check "... the VF's override is unset again" \
 	sh -c "o=\$(cat '$F/sys/bus/pci/devices/0000:45:02.0/driver_override'); [ -z \"\$o\" -o \"\$o\" = '(null)' ]"
 check "... and no record is left" sh -c "! grep -q '\"bdf\"' '$F/var/lib/amdvirt/state.json' 2>/dev/null"
 check "... the lock was taken under the root" [ -e "$F/run/amdvirt.lock" ]
+
+# --- SIGTERM while a plan runs: the plan ends (here: fails and is rolled
+# back) before the daemon does; nothing is left half-done
+G=$TEST_TMP/term
+cp -a "$VF_HOST" "$G"
+rm "$G/sys/bus/pci/devices/0000:45:02.0/driver"
+daemon "$G" "$TEST_TMP/vf.json" "$E"
+wait_grep "$E" "device plugin amd.com/gpu: .* serving" || true
+wait_grep "$G/sys/bus/pci/devices/0000:45:02.0/driver_override" vfio-pci || true
+kill "$DPID"
+rc=0; wait "$DPID" || rc=$?
+DPID=
+check "SIGTERM during a plan: the daemon waits for it" grep -q "drivers: waiting for the plan in progress to end" "$E"
+check "... which ends, rolled back, before the daemon stops" sh -c "
+	grep -n 'failed: .*rolled back' '$E' | cut -d: -f1 > '$TEST_TMP/a'
+	grep -n 'amdvirt: stopped' '$E' | cut -d: -f1 > '$TEST_TMP/b'
+	[ -s '$TEST_TMP/a' ] && [ \$(cat '$TEST_TMP/a') -lt \$(cat '$TEST_TMP/b') ]"
+check "... exit 0" [ "$rc" = 0 ]
+check "... and the VF's override is unset again" \
+	sh -c "o=\$(cat '$G/sys/bus/pci/devices/0000:45:02.0/driver_override'); [ -z \"\$o\" -o \"\$o\" = '(null)' ]"
 finish
