@@ -247,7 +247,7 @@ static void scan_vfio_holders(struct av_ck *c)
 	closedir(d);
 }
 
-static int group_holder(struct av_ck *c, int group)
+int ck_group_holder(struct av_ck *c, int group)
 {
 	if (!c->vfio_scanned)
 		scan_vfio_holders(c);
@@ -266,7 +266,7 @@ void ck_device_in_use(struct av_ck *c)
 		const struct av_func *f = &c->m->funcs[t[i]];
 		char path[96], v[32];
 		ck_dev_path(path, sizeof(path), f->bdf, "enable");
-		int pid = f->iommu_group >= 0 && av_func_on(f, "vfio-pci") ? group_holder(c, f->iommu_group) : -1;
+		int pid = f->iommu_group >= 0 && av_func_on(f, "vfio-pci") ? ck_group_holder(c, f->iommu_group) : -1;
 		if (av_func_on(f, "vfio-pci") && f->enable_count > 0) {
 			char who[32] = "";
 			if (pid > 0)

@@ -63,6 +63,10 @@ struct av_ck {
 	bool vfio_scanned;
 };
 
+/* The pid of a process holding /dev/vfio/GROUP open (the first found in
+ * ROOT/proc, scanned once per run), or -1. */
+int ck_group_holder(struct av_ck *c, int group);
+
 /* Adds one result.  hint may be NULL; ev_path/ev_value may be NULL. */
 void ck_add(struct av_ck *c, enum av_check_status st, const char *subject, const char *hint,
             const char *ev_path, const char *ev_value, const char *fmt, ...)

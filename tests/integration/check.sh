@@ -131,6 +131,8 @@ expect pf-reset-bus "" 0 "pf.reset warn 0000:25:00.0" -
 expect pf-reset-none "" 1 "pf.reset fail 0000:25:00.0" "pf.reset"
 expect pf-boot-vga "" 0 "pf.boot-vga warn 0000:25:00.0" -
 expect pf-hive-split "" 0 "topology.hive warn 0000:05:00.0; device.in-use note 0000:25:00.0" -
+expect vf-fb-split "" 0 "topology.hive warn 0000:05:00.0; device.in-use note 0000:05:02.0; device.in-use note 0000:25:02.0" -
+expect vf-fb-isolated "" 0 "topology.hive pass 0000:05:00.0; device.in-use note 0000:05:02.0; device.in-use note 0000:25:02.0" -
 expect guest-none "--guest" 1 "guest.device fail host" "guest.device"
 
 # Files that cannot be read or parsed: SKIP naming the file, never a crash.
