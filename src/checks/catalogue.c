@@ -117,6 +117,16 @@ void ck_no_subjects(struct av_ck *c, const char *what)
 	ck_add(c, AV_CHECK_SKIP, "host", NULL, NULL, NULL, "no %s on this host", what);
 }
 
+void ck_each(struct av_ck *c, ck_pick_fn pick, const char *noun, ck_judge_fn judge)
+{
+	int *subjects = NULL, n = pick(c, &subjects);
+	if (!n)
+		ck_no_subjects(c, noun);
+	for (int i = 0; i < n; i++)
+		judge(c, subjects[i], &c->m->funcs[subjects[i]]);
+	free(subjects);
+}
+
 static unsigned mode_bit(enum av_mode m)
 {
 	switch (m) {

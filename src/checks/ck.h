@@ -98,6 +98,13 @@ int ck_phys_gpus(struct av_ck *c, int **out);    /* the physical GPUs behind the
 /* "host" lines when a per-function check has nobody to judge. */
 void ck_no_subjects(struct av_ck *c, const char *what);
 
+/* Judges each subject a check concerns, one call per function: pick lists
+ * them (ck_targets, ck_vf_pfs, ck_pf_targets, ck_phys_gpus); when there is
+ * none, the check's one result says there is no NOUN to check. */
+typedef int (*ck_pick_fn)(struct av_ck *c, int **out);
+typedef void (*ck_judge_fn)(struct av_ck *c, int idx, const struct av_func *f);
+void ck_each(struct av_ck *c, ck_pick_fn pick, const char *noun, ck_judge_fn judge);
+
 /* A SKIP line for subject when bdf's config space cannot be used (err from
  * ck_config). */
 void ck_cfg_skip(struct av_ck *c, const char *subject, const char *bdf, int err);

@@ -74,29 +74,27 @@ void ck_iommu_kernel(struct av_ck *c)
 		       "IOMMU units exist but /sys/kernel/iommu_groups has no groups: DMA translation is off");
 }
 
+static void iommu_group_one(struct av_ck *c, int idx, const struct av_func *f)
+{
+	char path[96];
+	ck_dev_path(path, sizeof(path), f->bdf, "iommu_group");
+	if (!c->m->iommu_enabled) {
+		ck_add(c, AV_CHECK_SKIP, f->bdf, NULL, path, NULL, "the kernel IOMMU is off (see iommu.kernel)");
+	} else if (f->iommu_group >= 0) {
+		char v[16];
+		snprintf(v, sizeof(v), "%d", f->iommu_group);
+		ck_add(c, AV_CHECK_PASS, f->bdf, NULL, path, v, "in IOMMU group %d", f->iommu_group);
+	} else {
+		ck_add(c, AV_CHECK_FAIL, f->bdf,
+		       "the function sits behind a bridge the IOMMU does not cover; check the BIOS "
+		       "IOMMU setting and the kernel log for AMD-Vi/DMAR errors",
+		       path, "missing", "has no IOMMU group: vfio cannot take it");
+	}
+}
+
 void ck_iommu_group(struct av_ck *c)
 {
-	int *t = NULL, n = ck_targets(c, &t);
-	if (!n)
-		ck_no_subjects(c, "GPU function to check");
-	for (int i = 0; i < n; i++) {
-		const struct av_func *f = &c->m->funcs[t[i]];
-		char path[96];
-		ck_dev_path(path, sizeof(path), f->bdf, "iommu_group");
-		if (!c->m->iommu_enabled) {
-			ck_add(c, AV_CHECK_SKIP, f->bdf, NULL, path, NULL, "the kernel IOMMU is off (see iommu.kernel)");
-		} else if (f->iommu_group >= 0) {
-			char v[16];
-			snprintf(v, sizeof(v), "%d", f->iommu_group);
-			ck_add(c, AV_CHECK_PASS, f->bdf, NULL, path, v, "in IOMMU group %d", f->iommu_group);
-		} else {
-			ck_add(c, AV_CHECK_FAIL, f->bdf,
-			       "the function sits behind a bridge the IOMMU does not cover; check the BIOS "
-			       "IOMMU setting and the kernel log for AMD-Vi/DMAR errors",
-			       path, "missing", "has no IOMMU group: vfio cannot take it");
-		}
-	}
-	free(t);
+	ck_each(c, ck_targets, "GPU function to check", iommu_group_one);
 }
 
 /* Remapped interrupt chips in /proc/interrupts ("IR-PCI-MSI", "AMD-IR-0",

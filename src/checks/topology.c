@@ -8,23 +8,21 @@
 #include "checks/ck.h"
 #include "host.h"
 
+static void topology_numa_one(struct av_ck *c, int idx, const struct av_func *f)
+{
+	char path[96], v[16];
+	ck_dev_path(path, sizeof(path), f->bdf, "numa_node");
+	snprintf(v, sizeof(v), "%d", f->numa_node);
+	if (f->numa_node < 0)
+		ck_add(c, AV_CHECK_PASS, f->bdf, NULL, path, v, "no NUMA locality reported (one node)");
+	else
+		ck_add(c, AV_CHECK_NOTE, f->bdf, "keep the guest's vCPUs and memory on this node (kubelet "
+		       "topology manager single-numa-node)", path, v, "on NUMA node %d", f->numa_node);
+}
+
 void ck_topology_numa(struct av_ck *c)
 {
-	int *p = NULL, n = ck_phys_gpus(c, &p);
-	if (!n)
-		ck_no_subjects(c, "AMD GPU");
-	for (int i = 0; i < n; i++) {
-		const struct av_func *f = &c->m->funcs[p[i]];
-		char path[96], v[16];
-		ck_dev_path(path, sizeof(path), f->bdf, "numa_node");
-		snprintf(v, sizeof(v), "%d", f->numa_node);
-		if (f->numa_node < 0)
-			ck_add(c, AV_CHECK_PASS, f->bdf, NULL, path, v, "no NUMA locality reported (one node)");
-		else
-			ck_add(c, AV_CHECK_NOTE, f->bdf, "keep the guest's vCPUs and memory on this node (kubelet "
-			       "topology manager single-numa-node)", path, v, "on NUMA node %d", f->numa_node);
-	}
-	free(p);
+	ck_each(c, ck_phys_gpus, "AMD GPU", topology_numa_one);
 }
 
 /* XGMI-connected boards (MI300 series): hives come in 4s and 8s. */
