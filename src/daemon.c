@@ -26,14 +26,6 @@
 
 static const int retry_ms[] = { 1000, 2000, 5000, 10000 };
 
-double av_daemon_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
-}
-
 /* ROOT/var/lib/kubelet/device-plugins may not exist before kubelet runs;
  * kubelet creates it the same way, so making it ourselves is harmless. */
 static int open_plugin_dir(struct av_daemon *d)
@@ -128,7 +120,7 @@ static void on_registered(void *user, int code, const char *message, const uint8
 		d->backoff = 0;
 		d->absent_logged = false;
 		av_log("registered %s with kubelet (endpoint %s, %.1f ms after start)", d->resource,
-		       d->sock_name, av_daemon_clock_ms() - d->started_ms);
+		       d->sock_name, av_clock_ms() - d->started_ms);
 		return;
 	}
 	d->reg = AV_REG_IDLE;
@@ -291,7 +283,7 @@ int av_daemon_run(struct av_cli *cli)
 	int rc = AV_EXIT_USAGE;
 	bool early;
 
-	d.started_ms = av_daemon_clock_ms();
+	d.started_ms = av_clock_ms();
 	av_plugin_init(&d.plugin);
 	d.resync_ms = (cli->resync_seconds > 0 ? cli->resync_seconds : 60) * 1000;
 	d.loop = av_loop_new();

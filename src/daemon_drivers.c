@@ -75,7 +75,7 @@ static void on_retry(struct av_loop *loop, void *user)
 
 static void failed(struct av_daemon *d, const struct av_plan *p, const char *cause)
 {
-	double now = av_daemon_clock_ms();
+	double now = av_clock_ms();
 	double hold = HOLD_FIRST_MS;
 	for (int i = 0; i < d->drivers_failures && hold < HOLD_MAX_MS; i++)
 		hold *= 2;
@@ -136,7 +136,7 @@ void av_daemon_drivers(struct av_daemon *d, const struct av_model *m)
 	/* The running plan's end brings a re-read, and with it the next plan. */
 	if (av_plan_runner_busy(d->drivers_runner))
 		return;
-	double now = av_daemon_clock_ms();
+	double now = av_clock_ms();
 	if (now < d->drivers_hold_until) {
 		av_debug("drivers: after the failure, next attempt in %.0f s", (d->drivers_hold_until - now) / 1000);
 		return;

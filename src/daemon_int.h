@@ -97,7 +97,6 @@ void av_daemon_drivers_clear(struct av_daemon *d);
 /* daemon.c */
 void av_daemon_restart(struct av_daemon *d, const char *why);
 void av_daemon_register_now(struct av_daemon *d);
-double av_daemon_clock_ms(void);
 /* "amdvirt-amd_com_gpu.sock" for "amd.com/gpu" (contract section 4). */
 void av_daemon_socket_name(const char *resource, char *buf, size_t size);
 

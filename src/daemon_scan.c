@@ -201,12 +201,12 @@ int av_daemon_rescan(struct av_daemon *d, bool first)
 	bool renamed;
 	int rc;
 
-	double t0 = av_daemon_clock_ms();
+	double t0 = av_clock_ms();
 
 	rc = discover(cli, first, &m);
 	if (rc < 0)
 		return rc;
-	d->scan_ms = av_daemon_clock_ms() - t0;
+	d->scan_ms = av_clock_ms() - t0;
 	rc = av_resources_compute(&m, av_cli_naming(cli), &r);
 	renamed = rc == 0 && d->plugin.have_model && strcmp(r.resource, d->plugin.res.resource) != 0;
 	/* A new mode can mean another resource: devices of the old one are

@@ -40,12 +40,17 @@ struct av_loop {
 	bool quit;
 };
 
-int64_t av_now_ms(void)
+double av_clock_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
+}
+
+int64_t av_now_ms(void)
+{
+	return (int64_t)av_clock_ms();
 }
 
 struct av_loop *av_loop_new(void)

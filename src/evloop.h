@@ -47,7 +47,9 @@ int av_loop_run_once(struct av_loop *loop, int max_ms);
 void av_loop_quit(struct av_loop *loop);
 bool av_loop_quitting(const struct av_loop *loop);
 
-/* CLOCK_MONOTONIC in milliseconds. */
+/* CLOCK_MONOTONIC in milliseconds: whole for timers, fractional for the
+ * figures in the log. */
 int64_t av_now_ms(void);
+double av_clock_ms(void);
 
 #endif

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "plan_runner.h"
@@ -26,19 +25,12 @@ struct av_plan_runner {
 	double ms;
 };
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
-}
-
 static void *run(void *arg)
 {
 	struct av_plan_runner *r = arg;
-	double t0 = now_ms();
+	double t0 = av_clock_ms();
 	r->result = av_plan_execute(r->host, &r->plan, NULL, &r->cause);
-	r->ms = now_ms() - t0;
+	r->ms = av_clock_ms() - t0;
 	uint64_t one = 1;
 	/* An eventfd write of 1 cannot fail short of a closed fd. */
 	while (write(r->efd, &one, sizeof(one)) < 0 && errno == EINTR)

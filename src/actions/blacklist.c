@@ -10,26 +10,11 @@
 #include <string.h>
 
 #include "internal.h"
+#include "modprobe.h"
 
 #define BLACKLIST_FILE "/etc/modprobe.d/blacklist-amdgpu.conf"
 #define MARK "# added by amdvirt (spec.driver.blacklist)"
 #define TRY(x) do { int r_ = (x); if (r_ < 0) return r_; } while (0)
-
-/* A "blacklist amdgpu" line, as modprobe reads it. */
-static bool has_blacklist_line(const char *text)
-{
-	for (const char *l = text; *l;) {
-		size_t len = strcspn(l, "\n");
-		const char *w = l + strspn(l, " \t");
-		l += len + (l[len] == '\n');
-		if (strncmp(w, "blacklist", 9) != 0 || (w[9] != ' ' && w[9] != '\t'))
-			continue;
-		w += 9 + strspn(w + 9, " \t");
-		if (strncmp(w, "amdgpu", 6) == 0 && strchr(" \t\n#", w[6]))
-			return true;
-	}
-	return false;
-}
 
 static int plan(const struct av_model *m, struct av_host *host, struct av_plan *p)
 {
@@ -40,7 +25,7 @@ static int plan(const struct av_model *m, struct av_host *host, struct av_plan *
 	int r = 0;
 	if (cfg->blacklist) {
 		TRY(av_plan_title(p, "blacklist amdgpu (spec.driver.blacklist)"));
-		if (n >= 0 && has_blacklist_line(text)) {
+		if (n >= 0 && av_modprobe_blocks(text, "amdgpu") == AV_MODPROBE_BLACKLIST) {
 			r = av_plan_note(p, "%s already blacklists amdgpu", BLACKLIST_FILE);
 		} else if (n >= 0 && !ours) {
 			r = av_plan_refuse(p, "%s exists and is not amdvirt's: add 'blacklist amdgpu' to it, or remove it",

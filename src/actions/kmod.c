@@ -9,6 +9,7 @@
 #include <libkmod.h>
 
 #include "kmod.h"
+#include "modprobe.h"
 #include "util.h"
 
 static const struct av_kmod_ops *ops;
@@ -64,14 +65,10 @@ static bool is_path(const char *module)
  * '_' are one in module names, sysfs spells them '_'). */
 static bool already_loaded(struct av_host *host, const char *module)
 {
-	char path[128];
-	int n = snprintf(path, sizeof(path), "/sys/module/%s", module);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return false;
-	for (char *c = path + strlen("/sys/module/"); *c; c++)
-		if (*c == '-')
-			*c = '_';
-	return av_exists(host, path);
+	char name[64], path[128];
+	av_module_name(name, module, sizeof(name));
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return strlen(module) < sizeof(name) && av_exists(host, path);
 }
 
 static int kmod_load(struct av_host *host, const char *module, const char *params, char **cause)

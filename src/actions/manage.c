@@ -27,6 +27,20 @@ const char *av_manage_off_reason(const struct av_model *m)
 	return NULL;
 }
 
+typedef int (*planner_fn)(const struct av_model *m, const struct av_action_opts *opts, struct av_plan *out);
+
+static int plan_bind_all(const struct av_model *m, const struct av_action_opts *opts, struct av_plan *out)
+{
+	return av_plan_bind(m, NULL, 0, opts, out);
+}
+
+/* In order; the first with something to do (or to refuse) is the next
+ * plan.  As AMD's operator: the blacklist serves gim, so vf-passthrough
+ * only, and before gim; gim before the binds, as the VFs exist only once
+ * it has made them. */
+static const planner_fn vf_order[] = { av_plan_blacklist, av_plan_gim_load, plan_bind_all };
+static const planner_fn pf_order[] = { plan_bind_all };
+
 int av_plan_manage(const struct av_model *m, const struct av_action_opts *opts, struct av_plan *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -36,18 +50,13 @@ int av_plan_manage(const struct av_model *m, const struct av_action_opts *opts, 
 	o.all = true;
 	o.bind_after_load = false;
 	o.expect_version = m->config->version;
-	if (m->mode == AV_MODE_VF) {
-		/* As AMD's operator: the blacklist serves gim, so vf-passthrough
-		 * only, and before gim. */
-		int r = av_plan_blacklist(m, &o, out);
-		if (r < 0 || out->n_steps || out->n_refusals)
-			return r;
-		av_plan_clear(out);
-		/* gim first: the VFs to bind exist only once it has made them. */
-		r = av_plan_gim_load(m, &o, out);
-		if (r < 0 || out->n_steps || out->n_refusals)
+	const planner_fn *order = m->mode == AV_MODE_VF ? vf_order : pf_order;
+	size_t n = m->mode == AV_MODE_VF ? sizeof(vf_order) / sizeof(*vf_order) : sizeof(pf_order) / sizeof(*pf_order);
+	for (size_t k = 0; k < n; k++) {
+		int r = order[k](m, &o, out);
+		if (r < 0 || out->n_steps || out->n_refusals || k + 1 == n)
 			return r;
 		av_plan_clear(out);
 	}
-	return av_plan_bind(m, NULL, 0, &o, out);
+	return 0;
 }

@@ -11,6 +11,7 @@
 #include <libkmod.h>
 
 #include "checks/ck.h"
+#include "modprobe.h"
 #include "checks/cmdline.h"
 
 static bool real_cmdline_blacklists_amdgpu(void)
@@ -48,17 +49,10 @@ static const char *modprobe_d_blacklists_amdgpu(struct av_ck *c)
 			snprintf(path, sizeof(path), "%s/%s", dirs[i], de->d_name);
 			if (av_read_all(c->host, path, 1 << 20, &text) < 0)
 				continue;
-			const char *found = NULL;
-			char *save = NULL;
-			for (char *line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
-				char w1[32], w2[64], w3[64] = "";
-				int n = sscanf(line, "%31s %63s %63s", w1, w2, w3);
-				if (n >= 2 && strcmp(w1, "blacklist") == 0 && strcmp(w2, "amdgpu") == 0)
-					found = "blacklist amdgpu in modprobe.d";
-				else if (n == 3 && strcmp(w1, "install") == 0 && strcmp(w2, "amdgpu") == 0
-				         && (strstr(w3, "/false") || strstr(w3, "/true")))
-					found = "install amdgpu /bin/false in modprobe.d";
-			}
+			enum av_modprobe_block b = av_modprobe_blocks(text, "amdgpu");
+			const char *found = b == AV_MODPROBE_BLACKLIST     ? "blacklist amdgpu in modprobe.d"
+			                    : b == AV_MODPROBE_INSTALL_FALSE ? "install amdgpu /bin/false in modprobe.d"
+			                                                     : NULL;
 			free(text);
 			if (found) {
 				closedir(d);

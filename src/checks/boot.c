@@ -276,13 +276,9 @@ static const char *stale_grub_cfg(struct av_ck *c)
 
 void ck_boot_pending_reboot(struct av_ck *c)
 {
-	int err;
-	const char *text = ck_cmdline(c, &err);
-	if (!text) {
-		ck_add(c, AV_CHECK_SKIP, "host", NULL, "/proc/cmdline", NULL, "cannot read /proc/cmdline: %s",
-		       ck_errstr(err));
+	const char *text = ck_cmdline_or_skip(c);
+	if (!text)
 		return;
-	}
 	struct source bls = { .err = 0 }, kcl = { .err = 0 }, grub = { .err = 0 };
 	bool have_bls = bls_source(c, &bls) > 0;
 	bool have_kcl = !have_bls && kernel_cmdline_source(c, &kcl) > 0;

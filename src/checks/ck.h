@@ -83,6 +83,9 @@ const uint8_t *ck_config_std(struct av_ck *c, int i, int *len, int *err);
 
 /* /proc/cmdline (cached).  NULL when unreadable, *err set. */
 const char *ck_cmdline(struct av_ck *c, int *err);
+/* The same for a check that judges the command line itself: when it is
+ * unreadable, that check's SKIP is added here. */
+const char *ck_cmdline_or_skip(struct av_ck *c);
 /* Kernel log: text and where it came from.  NULL when unreadable. */
 const char *ck_klog(struct av_ck *c, const char **source, int *err);
 /* True when CPU vendor is AMD ("AuthenticAMD" in /proc/cpuinfo). */

@@ -70,6 +70,16 @@ const char *ck_cmdline(struct av_ck *c, int *err)
 	return c->cmdline;
 }
 
+const char *ck_cmdline_or_skip(struct av_ck *c)
+{
+	int err;
+	const char *text = ck_cmdline(c, &err);
+	if (!text)
+		ck_add(c, AV_CHECK_SKIP, "host", NULL, "/proc/cmdline", NULL, "cannot read /proc/cmdline: %s",
+		       ck_errstr(err));
+	return text;
+}
+
 static int klog_from_kernel(char **out)
 {
 	int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);

@@ -17,6 +17,7 @@
 #include <libkmod.h>
 
 #include "checks/ck.h"
+#include "modprobe.h"
 #include "checks/cmdline.h"
 #include "util.h"
 
@@ -82,18 +83,10 @@ void ck_kmod_free(struct av_ck *c)
 	c->kmod = NULL;
 }
 
-static void underscore(char *dst, const char *src, size_t size)
-{
-	snprintf(dst, size, "%s", src);
-	for (char *p = dst; *p; p++)
-		if (*p == '-')
-			*p = '_';
-}
-
 bool ck_module_loaded(struct av_ck *c, const char *name)
 {
 	char n[64], path[128];
-	underscore(n, name, sizeof(n));
+	av_module_name(n, name, sizeof(n));
 	struct ck_kmod *k = kmod_get(c);
 	if (k && k->proc_modules) {
 		size_t nl = strlen(n);
@@ -136,7 +129,7 @@ static bool find_in_list(const char *text, const char *name, bool dep, char *pat
 enum ck_mod_state ck_module_state(struct av_ck *c, const char *name, char *path, size_t path_size)
 {
 	char n[64], sys[128];
-	underscore(n, name, sizeof(n));
+	av_module_name(n, name, sizeof(n));
 	if (path && path_size)
 		path[0] = '\0';
 	struct ck_kmod *k = kmod_get(c);

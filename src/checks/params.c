@@ -40,13 +40,9 @@ static bool has_word(const char *list, const char *word)
 
 void ck_cmdline_params(struct av_ck *c)
 {
-	int err;
-	const char *text = ck_cmdline(c, &err);
-	if (!text) {
-		ck_add(c, AV_CHECK_SKIP, "host", NULL, "/proc/cmdline", NULL, "cannot read /proc/cmdline: %s",
-		       ck_errstr(err));
+	const char *text = ck_cmdline_or_skip(c);
+	if (!text)
 		return;
-	}
 	struct av_cmdline cmd;
 	if (av_cmdline_parse(text, &cmd) < 0) {
 		c->err = -ENOMEM;
