@@ -27,27 +27,14 @@
 static const int retry_ms[] = { 1000, 2000, 5000, 10000 };
 
 /* ROOT/var/lib/kubelet/device-plugins may not exist before kubelet runs;
- * kubelet creates it the same way, so making it ourselves is harmless. */
+ * kubelet creates it the same way, so making it ourselves is harmless.  Made
+ * and opened inside ROOT: a link among its parents cannot lead out of it. */
 static int open_plugin_dir(struct av_daemon *d)
 {
-	const struct av_host *host = d->cli->host;
-	int rootfd = av_host_rootfd(host);
-	const char *rel = &AV_PLUGIN_DIR[1];      /* relative to ROOT */
-	char part[PATH_MAX];
-	int fd;
+	int fd = av_open_dir(d->cli->host, AV_PLUGIN_DIR, true);
 
-	for (const char *p = strchr(rel, '/'); ; p = strchr(p + 1, '/')) {
-		size_t n = p != NULL ? (size_t)(p - rel) : strlen(rel);
-
-		snprintf(part, sizeof(part), "%.*s", (int)n, rel);
-		if (mkdirat(rootfd, part, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		if (p == NULL)
-			break;
-	}
-	fd = openat(rootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (d->dirfd >= 0)
 		close(d->dirfd);
 	d->dirfd = fd;

@@ -3,13 +3,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host.h"
+#include "inroot.h"
 #include "util.h"
 
 struct av_host {
@@ -19,7 +24,7 @@ struct av_host {
 	void *write_user;
 };
 
-/* Host paths are absolute; openat() wants them relative to the root fd. */
+/* Host paths are absolute; opens want them relative to the root fd. */
 static const char *rel(const char *path)
 {
 	while (*path == '/')
@@ -88,13 +93,27 @@ char *av_host_path(const struct av_host *h, const char *path, char *buf, size_t 
 
 int av_open(const struct av_host *h, const char *path, int flags, int mode)
 {
-	int fd = openat(h->rootfd, rel(path), flags | O_CLOEXEC, mode);
-	return fd < 0 ? -errno : fd;
+	return av_inroot_open(h->rootfd, path, flags, (mode_t)mode);
+}
+
+/* For reading: never waits on a FIFO, refuses what is not a regular file
+ * (sysfs and procfs attributes are regular files). */
+static int open_regular(const struct av_host *h, const char *path)
+{
+	int fd = av_inroot_open(h->rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd < 0)
+		return fd;
+	int r = av_fd_regular(fd);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 ssize_t av_read_bin(const struct av_host *h, const char *path, void *buf, size_t size)
 {
-	int fd = av_open(h, path, O_RDONLY, 0);
+	int fd = open_regular(h, path);
 	if (fd < 0)
 		return fd;
 	size_t got = 0;
@@ -133,49 +152,12 @@ ssize_t av_read_text(const struct av_host *h, const char *path, char *buf, size_
 ssize_t av_read_all(const struct av_host *h, const char *path, size_t max_size, char **out)
 {
 	*out = NULL;
-	int fd = av_open(h, path, O_RDONLY, 0);
+	int fd = open_regular(h, path);
 	if (fd < 0)
 		return fd;
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap >= max_size) {
-				free(buf);
-				close(fd);
-				return -EFBIG;
-			}
-			size_t ncap = cap * 2 > max_size ? max_size : cap * 2;
-			char *nbuf = realloc(buf, ncap + 1);
-			if (!nbuf) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nbuf;
-			cap = ncap;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int err = errno;
-			free(buf);
-			close(fd);
-			return -err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
+	ssize_t n = av_fd_read_all(fd, max_size, out);
 	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	return (ssize_t)len;
+	return n;
 }
 
 int av_read_long(const struct av_host *h, const char *path, int base, long *out)
@@ -187,14 +169,57 @@ int av_read_long(const struct av_host *h, const char *path, int base, long *out)
 	return av_parse_long(buf, base, out);
 }
 
+/* The directory holding path's last component, resolved inside the root
+ * (made, 0755, where missing when create is set), and that component in
+ * name.  Returns a descriptor (O_PATH) or -errno. */
+static int open_parent(const struct av_host *h, const char *path, bool create, char *name, size_t size)
+{
+	char dir[PATH_MAX];
+	if (snprintf(dir, sizeof(dir), "%s", rel(path)) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	size_t len = strlen(dir);
+	while (len > 1 && dir[len - 1] == '/')
+		dir[--len] = '\0';
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : dir;
+	if (!strcmp(base, ".") || !strcmp(base, ".."))
+		return -EISDIR;
+	if (strlen(base) >= size)
+		return -ENAMETOOLONG;
+	memcpy(name, base, strlen(base) + 1);
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	int fd = av_inroot_open(h->rootfd, dir, O_PATH | O_DIRECTORY, 0);
+	if (fd != -ENOENT || !create)
+		return fd;
+	/* One level at a time, each resolved inside the root: a link among
+	 * the parents leads where it would on the host, never out of it. */
+	char up[NAME_MAX + 1];
+	int pfd = open_parent(h, dir, true, up, sizeof(up));
+	if (pfd < 0)
+		return pfd;
+	int r = mkdirat(pfd, up, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	close(pfd);
+	return r < 0 ? r : av_inroot_open(h->rootfd, dir, O_PATH | O_DIRECTORY, 0);
+}
+
 ssize_t av_read_link(const struct av_host *h, const char *path, char *buf, size_t size)
 {
 	if (size == 0)
 		return -EINVAL;
-	ssize_t n = readlinkat(h->rootfd, rel(path), buf, size - 1);
+	buf[0] = '\0';
+	char name[NAME_MAX + 1];
+	int dfd = open_parent(h, path, false, name, sizeof(name));
+	if (dfd < 0)
+		return dfd;
+	ssize_t n = readlinkat(dfd, name, buf, size - 1);
+	int err = errno;
+	close(dfd);
 	if (n < 0) {
 		buf[0] = '\0';
-		return -errno;
+		return -err;
 	}
 	buf[n] = '\0';
 	return n;
@@ -218,30 +243,42 @@ ssize_t av_read_link_base(const struct av_host *h, const char *path, char *buf, 
 	return (ssize_t)len;
 }
 
+static int stat_in(const struct av_host *h, const char *path, struct stat *st)
+{
+	int fd = av_inroot_open(h->rootfd, path, O_PATH, 0);
+	if (fd < 0)
+		return fd;
+	int r = fstat(fd, st) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 bool av_exists(const struct av_host *h, const char *path)
 {
-	return faccessat(h->rootfd, rel(path), F_OK, 0) == 0;
+	struct stat st;
+	return stat_in(h, path, &st) == 0;
 }
 
 bool av_is_dir(const struct av_host *h, const char *path)
 {
 	struct stat st;
-	return fstatat(h->rootfd, rel(path), &st, 0) == 0 && S_ISDIR(st.st_mode);
+	return stat_in(h, path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 long long av_mtime(const struct av_host *h, const char *path)
 {
 	struct stat st;
-	if (fstatat(h->rootfd, rel(path), &st, 0) < 0)
-		return -errno;
-	return (long long)st.st_mtime;
+	int r = stat_in(h, path, &st);
+	return r < 0 ? r : (long long)st.st_mtime;
 }
 
 DIR *av_opendir(const struct av_host *h, const char *path)
 {
-	int fd = openat(h->rootfd, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	int fd = av_inroot_open(h->rootfd, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0) {
+		errno = -fd;
 		return NULL;
+	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		int err = errno;
@@ -251,17 +288,56 @@ DIR *av_opendir(const struct av_host *h, const char *path)
 	return d;
 }
 
+int av_open_dir(const struct av_host *h, const char *path, bool create)
+{
+	char name[NAME_MAX + 1];
+	int fd = av_inroot_open(h->rootfd, path, O_PATH | O_DIRECTORY, 0);
+	if (fd != -ENOENT || !create)
+		return fd;
+	int pfd = open_parent(h, path, true, name, sizeof(name));
+	if (pfd < 0)
+		return pfd;
+	int r = mkdirat(pfd, name, 0755) < 0 && errno != EEXIST ? -errno : 0;
+	close(pfd);
+	return r < 0 ? r : av_inroot_open(h->rootfd, path, O_PATH | O_DIRECTORY, 0);
+}
+
+int av_open_create(struct av_host *h, const char *path, int flags, int mode)
+{
+	char name[NAME_MAX + 1];
+	int pfd = open_parent(h, path, true, name, sizeof(name));
+	if (pfd < 0)
+		return pfd;
+	close(pfd);
+	int fd = av_inroot_open(h->rootfd, path, flags | O_CREAT | O_NONBLOCK | O_NOCTTY, (mode_t)mode);
+	if (fd < 0)
+		return fd;
+	int r = av_fd_regular(fd);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* One write to an existing file.  The last component must not be a
+ * symlink: sysfs attributes never are, and a tree that plants one would
+ * have the write land wherever it points.  The links before it (sysfs's
+ * devices/BDF) resolve inside the root. */
 static int write_file(struct av_host *h, const char *path, const char *data, size_t len, void *user)
 {
 	(void)user;
-	int fd = av_open(h, path, O_WRONLY | O_TRUNC, 0);
+	int fd = av_inroot_open(h->rootfd, path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd < 0)
 		return fd;
-	ssize_t n;
-	do
-		n = write(fd, data, len);
-	while (n < 0 && errno == EINTR);
-	int err = n < 0 ? errno : 0;
+	int err = -av_fd_regular(fd);
+	ssize_t n = 0;
+	if (!err) {
+		do
+			n = write(fd, data, len);
+		while (n < 0 && errno == EINTR);
+		err = n < 0 ? errno : 0;
+	}
 	if (close(fd) < 0 && !err)
 		err = errno;
 	if (!err && (size_t)n != len)
@@ -277,56 +353,81 @@ int av_write(struct av_host *h, const char *path, const char *data)
 	return write_file(h, path, data, len, NULL);
 }
 
-static int mkdir_parents(struct av_host *h, const char *path)
-{
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", rel(path));
-	for (char *p = strchr(buf, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		if (mkdirat(h->rootfd, buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
 int av_unlink(struct av_host *h, const char *path)
 {
-	if (unlinkat(h->rootfd, rel(path), 0) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
+	char name[NAME_MAX + 1];
+	int dfd = open_parent(h, path, false, name, sizeof(name));
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	int r = unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	close(dfd);
+	return r;
 }
 
-int av_write_atomic(struct av_host *h, const char *path, const char *data, size_t len)
+/* A name nobody can have planted: created with O_EXCL|O_NOFOLLOW, so a
+ * file or symlink already there is never written through. */
+static int create_temp(int dfd, const char *name, char *tmp, size_t size)
 {
-	char tmp[PATH_MAX];
-	int r = mkdir_parents(h, path);
-	if (r < 0)
-		return r;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", rel(path), (long)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	int fd = openat(h->rootfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
+	static _Atomic unsigned counter;
+	for (int tries = 0; tries < 16; tries++) {
+		uint64_t rnd = 0;
+		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
+			rnd = (uint64_t)time(NULL) * 2654435761u ^ (uint64_t)getpid() << 32 ^ atomic_fetch_add(&counter, 1);
+		if (snprintf(tmp, size, "%s.tmp.%016llx", name, (unsigned long long)rnd) >= (int)size)
+			return -ENAMETOOLONG;
+		int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST)
+			return fd < 0 ? -errno : fd;
+	}
+	return -EEXIST;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
 	size_t off = 0;
-	int err = 0;
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err = errno;
-			break;
+			return -errno;
 		}
 		off += (size_t)n;
 	}
-	if (!err && fsync(fd) < 0)
-		err = errno;
-	if (close(fd) < 0 && !err)
-		err = errno;
-	if (!err && renameat(h->rootfd, tmp, h->rootfd, rel(path)) < 0)
-		err = errno;
-	if (err)
-		unlinkat(h->rootfd, tmp, 0);
-	return -err;
+	return 0;
+}
+
+int av_write_atomic(struct av_host *h, const char *path, const char *data, size_t len)
+{
+	char name[NAME_MAX + 1], tmp[NAME_MAX + 1];
+	int dfd = open_parent(h, path, true, name, sizeof(name));
+	if (dfd < 0)
+		return dfd;
+	int fd = create_temp(dfd, name, tmp, sizeof(tmp));
+	if (fd < 0) {
+		close(dfd);
+		return fd;
+	}
+	int r = write_all(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	/* rename replaces a symlink at the name; it does not follow it. */
+	if (r == 0 && renameat(dfd, tmp, dfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dfd, tmp, 0);
+	} else {
+		/* The rename itself survives a crash once the directory is synced. */
+		int sfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (sfd >= 0) {
+			fsync(sfd);
+			close(sfd);
+		}
+	}
+	close(dfd);
+	return r;
 }

@@ -3,7 +3,10 @@
  * Paths passed to these functions are host paths ("/sys/bus/pci/devices");
  * they are resolved relative to a directory descriptor held open on ROOT, so
  * a fake host built by the test suite and the real host are read by the same
- * code.  Functions return >= 0 on success and -errno on failure. */
+ * code.  Symlinks and ".." resolve inside ROOT (absolute links from ROOT, as
+ * on the host it is): nothing here reads or writes outside it.  Reads refuse
+ * what is not a regular file (-EISDIR, -AV_ENOTREG: a FIFO would block).
+ * Functions return >= 0 on success and -errno on failure. */
 #ifndef AV_HOST_H
 #define AV_HOST_H
 
@@ -55,15 +58,23 @@ bool av_is_dir(const struct av_host *host, const char *path);
 long long av_mtime(const struct av_host *host, const char *path);
 DIR *av_opendir(const struct av_host *host, const char *path);
 
-/* Writes data to an existing file (sysfs attribute semantics: one write).
- * Goes through the write hook.  Returns 0 or -errno. */
+/* Writes data to an existing regular file (sysfs attribute semantics: one
+ * write); a symlink as the last component is refused (-ELOOP).  Goes
+ * through the write hook.  Returns 0 or -errno. */
 int av_write(struct av_host *host, const char *path, const char *data);
-/* Creates or replaces a regular file atomically (temp + fsync + rename),
- * creating missing parent directories with mode 0755.  Returns 0 or -errno. */
+/* Creates or replaces a regular file atomically (a temporary file of a
+ * random name made with O_EXCL|O_NOFOLLOW, fsync, rename), creating missing
+ * parent directories with mode 0755.  Returns 0 or -errno. */
 int av_write_atomic(struct av_host *host, const char *path, const char *data, size_t len);
 /* Removes a file; an absent one is not an error.  Returns 0 or -errno. */
 int av_unlink(struct av_host *host, const char *path);
 /* Opens a host path for the caller (O_CLOEXEC added).  Returns fd or -errno. */
 int av_open(const struct av_host *host, const char *path, int flags, int mode);
+/* Opens a regular file, creating it (and its parent directories, 0755) when
+ * missing.  Returns fd or -errno. */
+int av_open_create(struct av_host *host, const char *path, int flags, int mode);
+/* An O_PATH descriptor on a directory, made (with its parents, 0755) when
+ * create is set.  Returns fd or -errno. */
+int av_open_dir(const struct av_host *host, const char *path, bool create);
 
 #endif

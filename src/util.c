@@ -2,10 +2,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -118,4 +121,94 @@ int av_int_push(int **arr, int *n, int value)
 	}
 	(*arr)[(*n)++] = value;
 	return 0;
+}
+
+const char *av_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	return err == AV_ENOTREG ? "not a regular file" : strerror(err);
+}
+
+int av_fd_regular(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	return S_ISREG(st.st_mode) ? 0 : -AV_ENOTREG;
+}
+
+int av_open_regular_at(int dirfd, const char *path)
+{
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
+	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = av_fd_regular(fd);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+ssize_t av_fd_read_all(int fd, size_t max_size, char **out)
+{
+	size_t cap = max_size < 4096 ? max_size : 4096, len = 0;
+	char *buf = malloc(cap + 1);
+	*out = NULL;
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			/* One byte past the cap tells a file of exactly max_size
+			 * from a larger one. */
+			char probe;
+			ssize_t n;
+			if (cap >= max_size) {
+				do
+					n = read(fd, &probe, 1);
+				while (n < 0 && errno == EINTR);
+				if (n == 0)
+					break;
+				free(buf);
+				return n < 0 ? -errno : -EFBIG;
+			}
+			size_t ncap = cap * 2 > max_size ? max_size : cap * 2;
+			char *nbuf = realloc(buf, ncap + 1);
+			if (!nbuf) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nbuf;
+			cap = ncap;
+		}
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = errno;
+			free(buf);
+			return -err;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	return (ssize_t)len;
+}
+
+ssize_t av_file_read_all(const char *path, size_t max_size, char **out)
+{
+	*out = NULL;
+	int fd = av_open_regular_at(AT_FDCWD, path);
+	if (fd < 0)
+		return fd;
+	ssize_t n = av_fd_read_all(fd, max_size, out);
+	close(fd);
+	return n;
 }

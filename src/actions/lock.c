@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,14 +14,11 @@
 int av_lock_take(struct av_host *host, int wait_ms, char **cause)
 {
 	char path[4096];
-	/* A fake or freshly mounted root may have no /run yet. */
-	if (mkdirat(av_host_rootfd(host), "run", 0755) < 0 && errno != EEXIST) {
-		av_set_cause(cause, "%s: %s", av_host_path(host, "/run", path, sizeof(path)), strerror(errno));
-		return -errno;
-	}
-	int fd = av_open(host, AV_LOCK_FILE, O_RDWR | O_CREAT, 0600);
+	/* A fake or freshly mounted root may have no /run yet; a /run that is
+	 * a link (even an absolute one) leads inside the root, never out. */
+	int fd = av_open_create(host, AV_LOCK_FILE, O_RDWR, 0600);
 	if (fd < 0) {
-		av_set_cause(cause, "%s: %s", av_host_path(host, AV_LOCK_FILE, path, sizeof(path)), strerror(-fd));
+		av_set_cause(cause, "%s: %s", av_host_path(host, AV_LOCK_FILE, path, sizeof(path)), av_strerror(fd));
 		return fd;
 	}
 	for (int waited = 0;; waited += 100) {
