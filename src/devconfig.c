@@ -232,22 +232,14 @@ int av_config_from_json(struct av_config *cfg, const cJSON *root, const char *wh
 
 int av_config_load(struct av_config *cfg, const char *path, char **cause)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		int err = errno;
-		av_set_cause(cause, "%s: %s", path, strerror(err));
-		return -err;
+	/* A FIFO would block for good, a directory reads as EIO: refused by name. */
+	char *buf;
+	ssize_t n = av_file_read_all(path, CONFIG_MAX_SIZE, &buf);
+	if (n < 0) {
+		av_set_cause(cause, "%s: %s", path, n == -EFBIG ? "larger than 1 MiB" : av_strerror((int)n));
+		return (int)n;
 	}
-	char *buf = malloc(CONFIG_MAX_SIZE + 1);
-	size_t len = buf ? fread(buf, 1, CONFIG_MAX_SIZE + 1, f) : 0;
-	int err = ferror(f) ? EIO : 0;
-	fclose(f);
-	if (!buf || err || len > CONFIG_MAX_SIZE) {
-		av_set_cause(cause, "%s: %s", path, !buf ? "out of memory" : err ? strerror(err) : "larger than 1 MiB");
-		free(buf);
-		return !buf ? -ENOMEM : err ? -err : -EFBIG;
-	}
-	buf[len] = '\0';
+	size_t len = (size_t)n;
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithOpts(buf, &end, 1);
 	if (!root) {

@@ -22,10 +22,10 @@
  * is most of the cost on a host with hundreds of functions. */
 static ssize_t read_at(int dfd, const char *name, char *buf, size_t size)
 {
-	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	int fd = av_open_regular_at(dfd, name);
 	if (fd < 0) {
 		buf[0] = '\0';
-		return -errno;
+		return fd;
 	}
 	ssize_t n;
 	do
@@ -86,7 +86,7 @@ static int read_hex_attr(struct ctx *c, int dfd, const char *bdf, const char *at
 	ssize_t n = read_at(dfd, attr, buf, sizeof(buf));
 	if (n < 0) {
 		if (required || n != -ENOENT)
-			diag_file(c, bdf, attr, strerror((int)-n));
+			diag_file(c, bdf, attr, av_strerror((int)n));
 		return (int)n;
 	}
 	if (av_parse_long(buf, 16, &v) < 0 || v < 0) {
@@ -106,7 +106,7 @@ static int read_int_attr(struct ctx *c, int dfd, const char *bdf, const char *at
 	ssize_t n = read_at(dfd, attr, buf, sizeof(buf));
 	if (n < 0) {
 		if (n != -ENOENT)
-			diag_file(c, bdf, attr, strerror((int)-n));
+			diag_file(c, bdf, attr, av_strerror((int)n));
 		return (int)n;
 	}
 	if (av_parse_long(buf, 10, &v) < 0 || v < INT_MIN || v > INT_MAX) {

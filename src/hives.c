@@ -27,7 +27,7 @@ static cJSON *load_record(struct av_host *host, struct av_model *m)
 	if (n < 0) {
 		if (n != -ENOENT)
 			av_model_diag(m, "%s: %s", av_host_path(host, AV_HIVES_RECORD, path, sizeof(path)),
-			              strerror((int)-n));
+			              av_strerror((int)n));
 		return NULL;
 	}
 	cJSON *rec = cJSON_Parse(text);
@@ -132,7 +132,7 @@ static void update_record(struct av_host *host, struct av_model *m, const cJSON 
 	if (r < 0 && r != -EROFS && r != -EACCES && r != -EPERM) {
 		char path[4096];
 		av_model_diag(m, "%s: cannot record hive membership: %s",
-		              av_host_path(host, AV_HIVES_RECORD, path, sizeof(path)), strerror(-r));
+		              av_host_path(host, AV_HIVES_RECORD, path, sizeof(path)), av_strerror(r));
 	}
 	free(text);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "checks/ck.h"
+#include "util.h"
 
 static const struct av_check_def catalogue[] = {
 	{ "platform.virt", CK_ALL, ck_platform_virt },
@@ -103,7 +104,7 @@ void ck_add(struct av_ck *c, enum av_check_status st, const char *subject, const
 
 const char *ck_errstr(int err)
 {
-	return strerror(err < 0 ? -err : err);
+	return av_strerror(err);
 }
 
 char *ck_dev_path(char *buf, size_t size, const char *bdf, const char *attr)
