@@ -68,6 +68,7 @@ typedef void (*print_action_t)(struct kmod_module *m, bool install, const char *
 	X(struct kmod_module *, kmod_module_get_module, (const struct kmod_list *entry), (entry), \
 	  NULL) \
 	X(const char *, kmod_module_get_path, (const struct kmod_module *mod), (mod), NULL) \
+	X(const char *, kmod_module_get_name, (const struct kmod_module *mod), (mod), NULL) \
 	X(int, kmod_module_get_info, (const struct kmod_module *mod, struct kmod_list **list), \
 	  (mod, list), -ELIBACC) \
 	X(const char *, kmod_module_info_get_key, (const struct kmod_list *entry), (entry), NULL) \

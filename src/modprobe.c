@@ -54,3 +54,33 @@ enum av_modprobe_block av_modprobe_blocks(const char *text, const char *module)
 	}
 	return AV_MODPROBE_NONE;
 }
+
+/* Module names compare with '-' and '_' as one. */
+static bool same_module(const char *w, size_t len, const char *module)
+{
+	if (!w || len != strlen(module))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char a = w[i] == '-' ? '_' : w[i], b = module[i] == '-' ? '_' : module[i];
+		if (a != b)
+			return false;
+	}
+	return true;
+}
+
+const char *av_modprobe_command(const char *text, const char *verb, const char *module, size_t *len)
+{
+	for (const char *line = text; line && *line;) {
+		const char *p = line;
+		size_t l1, l2, l3;
+		const char *w1 = word(&p, &l1), *w2 = word(&p, &l2), *w3 = word(&p, &l3);
+		if (is(w1, l1, verb) && same_module(w2, l2, module) && w3) {
+			*len = strcspn(w1, "\n");
+			return w1;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return NULL;
+}

@@ -18,4 +18,14 @@ enum av_modprobe_block {
 /* What in a modprobe.d file's text keeps module from loading. */
 enum av_modprobe_block av_modprobe_blocks(const char *text, const char *module);
 
+/* The first "VERB MODULE ..." line of a modprobe.d file's text (verb
+ * "install" or "remove"; '-' and '_' alike in the name, as kmod reads
+ * them): where it starts, its length in *len.  NULL when there is none. */
+const char *av_modprobe_command(const char *text, const char *verb, const char *module, size_t *len);
+
+/* Where libkmod and the checks read modprobe.d, under ROOT. */
+#define AV_MODPROBE_DIRS \
+	"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d", \
+	"/usr/lib/modprobe.d"
+
 #endif
