@@ -24,6 +24,22 @@ enum av_naming av_cli_naming(const struct av_cli *cli)
 	return n;
 }
 
+/* The hive record keeps what amdgpu shows before a bind or gim takes the
+ * GPUs from it, so the commands that change drivers write it (and the
+ * daemon, at start).  Inspecting a host (list, check, labels, a dry run,
+ * the read-only console) writes nothing to it.  The demo tree is shared
+ * (and installed read-only). */
+bool av_cli_records_hives(const struct av_cli *cli)
+{
+	static const char *const changing[] = { "bind", "unbind", "gim", "console" };
+	if (cli->demo || cli->dry_run || cli->readonly || !cli->command)
+		return false;
+	for (size_t i = 0; i < sizeof(changing) / sizeof(changing[0]); i++)
+		if (strcmp(cli->command, changing[i]) == 0)
+			return true;
+	return false;
+}
+
 void av_cli_discover_opts(const struct av_cli *cli, struct av_discover_opts *opts)
 {
 	*opts = (struct av_discover_opts){
@@ -31,8 +47,7 @@ void av_cli_discover_opts(const struct av_cli *cli, struct av_discover_opts *opt
 		.pcidb = cli->pcidb,
 		.forced_mode_set = cli->forced_mode_set,
 		.forced_mode = cli->forced_mode,
-		/* The demo tree is shared (and installed read-only). */
-		.record_hives = !cli->demo,
+		.record_hives = av_cli_records_hives(cli),
 	};
 }
 

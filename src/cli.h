@@ -53,6 +53,9 @@ int av_cli_discover(struct av_cli *cli, struct av_model *model);
 /* The discovery options the command line asks for. */
 struct av_discover_opts;
 void av_cli_discover_opts(const struct av_cli *cli, struct av_discover_opts *opts);
+/* Whether this command writes ROOT/var/lib/amdvirt/hives.json: only those
+ * that change drivers do, never a dry run or the demo. */
+bool av_cli_records_hives(const struct av_cli *cli);
 /* The demo host: AMDVIRT_DEMO_DIR, else demo/ next to the binary (a build
  * tree), else the installed one.  Allocated; the path may not exist. */
 char *av_cli_demo_root(void);

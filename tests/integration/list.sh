@@ -110,10 +110,10 @@ assert_json mi210-hives 'd["mode"] == "vf-passthrough"' 'len(d["hives"]) == 2' \
 list_json mi300x-container
 assert_json mi300x-container 'd["mode"] == "container"' 'd["resources"] == {"amd.com/gpu": 8}' \
 	'len(d["hives"]) == 1 and d["hives"][0]["source"] == "sysfs" and len(d["hives"][0]["gpus"]) == 8'
-# Seeing hive ids writes the record, so membership survives a rebind.
+# list only looks: the hive record is written by the commands that change
+# drivers (tests/integration/rootfs.sh).
 root=$(build_host mi300x-container)
-check "mi300x-container: hive record written" test -s "$root/var/lib/amdvirt/hives.json"
-check "mi300x-container: record names the hive" grep -q "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["hives"][0]["xgmi_hive_id"])' "$TEST_TMP/out.json")" "$root/var/lib/amdvirt/hives.json"
+check "mi300x-container: list writes no hive record" test ! -e "$root/var/lib/amdvirt/hives.json"
 
 list_json mixed
 assert_json mixed 'd["mode"] == "vf-passthrough"' 'd["mode_warning"] is not None' \
