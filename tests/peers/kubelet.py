@@ -9,7 +9,7 @@ plugin's .proto, so a wrong field number on either side shows up.
 
 Run by tests/integration/plugin.sh:
     kubelet.py --amdvirt BIN --root ROOT --scenario NAME [--hives] [--restart]
-               [--hostile] [--late-kubelet]
+               [--hostile] [--late-kubelet] [--path-authority]
 Prints TAP-style "ok - ..." / "not ok - ..." lines; exits 1 on any failure.
 Needs Debian's python3-grpcio and python3-protobuf (/usr/bin/python3).
 """
@@ -133,8 +133,11 @@ def wait_for(pred, timeout):
 class Kubelet:
     """Registration server plus the plugin client kubelet keeps per resource."""
 
-    def __init__(self, plugin_dir):
+    def __init__(self, plugin_dir, authority=None):
         self.dir = plugin_dir
+        # Kubelets before 1.26 dial the socket path as the target, and
+        # grpc-go then sends that path as :authority.
+        self.authority = authority
         self.registrations = queue.Queue()
         self.updates = queue.Queue()
         self.last = None
@@ -177,7 +180,9 @@ class Kubelet:
         if req.version != "v1beta1":
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "unsupported version " + req.version)
         self.close_plugin()
-        ch = grpc.insecure_channel("unix:" + os.path.join(self.dir, req.endpoint))
+        path = os.path.join(self.dir, req.endpoint)
+        opts = [("grpc.default_authority", path)] if self.authority == "path" else []
+        ch = grpc.insecure_channel("unix:" + path, options=opts)
         try:
             grpc.channel_ready_future(ch).result(timeout=10)
             opts = self.unary(ch, "GetDevicePluginOptions", M["Empty"](), "DevicePluginOptions")
@@ -362,11 +367,12 @@ def frames_of(data):
 
 
 class Daemon:
-    def __init__(self, amdvirt, root, log_path):
+    def __init__(self, amdvirt, root, log_path, umask=None):
         self.log_path = log_path
         self.log = open(log_path, "ab")
         self.proc = subprocess.Popen([amdvirt, "--root", root, "daemon", "--resync", "3600"],
-                                     stdout=self.log, stderr=self.log)
+                                     stdout=self.log, stderr=self.log,
+                                     preexec_fn=None if umask is None else lambda: os.umask(umask))
         self.t0 = time.monotonic()
 
     def alive(self):
@@ -394,10 +400,10 @@ def run(args):
     sock_name = "amdvirt-" + resource.replace("/", "_").replace(".", "_") + ".sock"
     sc = args.scenario
     log_path = os.path.join(args.tmp, "daemon-%s.log" % sc)
-    k = Kubelet(pdir)
+    k = Kubelet(pdir, authority="path" if args.path_authority else None)
 
     if args.late_kubelet:
-        d = Daemon(args.amdvirt, root, log_path)
+        d = Daemon(args.amdvirt, root, log_path, umask=0)
         wait_for(lambda: os.path.exists(os.path.join(pdir, sock_name)), 5)
         time.sleep(0.3)
         check("%s: daemon waits for an absent kubelet" % sc, d.alive())
@@ -407,7 +413,7 @@ def run(args):
         k.start()
     else:
         k.start()
-        d = Daemon(args.amdvirt, root, log_path)
+        d = Daemon(args.amdvirt, root, log_path, umask=0)
     try:
         body(args, k, d, root, pdir, model, resource, expect, sock_name)
     finally:
@@ -433,6 +439,8 @@ def body(args, k, d, root, pdir, model, resource, expect, sock_name):
           req.resource_name)
     check("%s: Register endpoint is the socket file name" % sc, req.endpoint == sock_name,
           req.endpoint)
+    mode = os.stat(os.path.join(pdir, sock_name)).st_mode & 0o7777
+    check("%s: plugin socket mode 0600 under umask 0" % sc, mode == 0o600, oct(mode))
     check("%s: GetDevicePluginOptions: preferred allocation, no pre-start" % sc,
           opts.get_preferred_allocation_available and not opts.pre_start_required, opts)
 
@@ -581,6 +589,16 @@ def allocate_checks(k, sc, root, model, resource, expect, healthy, passthrough):
     pref = k.prefer(healthy, [], 1)
     check("%s: GetPreferredAllocation(1) picks one available device" % sc,
           len(pref) == 1 and pref[0] in healthy, pref)
+    for size, must, why in ((-1, [], "a negative allocation_size"),
+                            (1, healthy[:2], "more must_include IDs than allocation_size")):
+        if len(must) < 2 and why.startswith("more"):
+            continue
+        try:
+            got = k.prefer(healthy, must, size)
+            check("%s: GetPreferredAllocation refuses %s" % (sc, why), False, got)
+        except grpc.RpcError as e:
+            check("%s: GetPreferredAllocation refuses %s: INVALID_ARGUMENT" % (sc, why),
+                  e.code() == grpc.StatusCode.INVALID_ARGUMENT, e.code())
     if len(healthy) >= 2:
         pref = k.prefer(healthy, [healthy[-1]], 2)
         check("%s: GetPreferredAllocation honours must_include" % sc,
@@ -845,6 +863,8 @@ def main():
     ap.add_argument("--restart", action="store_true")
     ap.add_argument("--hostile", action="store_true")
     ap.add_argument("--late-kubelet", action="store_true")
+    ap.add_argument("--path-authority", action="store_true",
+                    help="dial back as kubelets before 1.26 do (:authority is the socket path)")
     args = ap.parse_args()
     run(args)
     print("# %d passed, %d failed" % (PASSES[0], len(FAILURES)))
