@@ -711,10 +711,18 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *frame, void *u
 		         call != NULL && call->path[0] ? ")" : "",
 		         nghttp2_http2_strerror(frame->rst_stream.error_code), why);
 	} else if (frame->hd.type == NGHTTP2_GOAWAY && !c->said_goodbye) {
+		/* nghttp2 puts its reason into the GOAWAY's debug data. */
+		int n = (int)(frame->goaway.opaque_data_len < 120 ? frame->goaway.opaque_data_len : 120);
+
 		c->said_goodbye = true;
-		conn_log(c, "closing the connection (GOAWAY %s): %s",
-		         nghttp2_http2_strerror(frame->goaway.error_code),
-		         c->err[0] != '\0' ? c->err : "protocol error");
+		if (c->err[0] != '\0' || n == 0)
+			conn_log(c, "closing the connection (GOAWAY %s): %s",
+			         nghttp2_http2_strerror(frame->goaway.error_code),
+			         c->err[0] != '\0' ? c->err : "protocol error");
+		else
+			conn_log(c, "closing the connection (GOAWAY %s): %.*s",
+			         nghttp2_http2_strerror(frame->goaway.error_code), n,
+			         (const char *)frame->goaway.opaque_data);
 	}
 	return 0;
 }
@@ -725,6 +733,20 @@ static int on_error(nghttp2_session *s, int lib_error_code, const char *msg, siz
 	struct sconn *c = user;
 
 	snprintf(c->err, sizeof(c->err), "%.*s", (int)len, msg);
+	return 0;
+}
+
+/* The reason for the reset or GOAWAY nghttp2 sends next. */
+static int on_invalid_frame(nghttp2_session *s, const nghttp2_frame *frame, int lib_error_code,
+                            void *user)
+{
+	static const char *const types[] = { "DATA", "HEADERS", "PRIORITY", "RST_STREAM",
+		"SETTINGS", "PUSH_PROMISE", "PING", "GOAWAY", "WINDOW_UPDATE", "CONTINUATION" };
+	struct sconn *c = user;
+
+	snprintf(c->err, sizeof(c->err), "invalid %s frame on stream %d: %s",
+	         frame->hd.type < sizeof(types) / sizeof(types[0]) ? types[frame->hd.type] : "unknown",
+	         frame->hd.stream_id, nghttp2_strerror(lib_error_code));
 	return 0;
 }
 
@@ -977,6 +999,7 @@ struct av_grpc_server *av_grpc_server_new(struct av_loop *loop, int lfd,
 	nghttp2_session_callbacks_set_on_frame_recv_callback(srv->cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_frame_send_callback(srv->cbs, on_frame_send);
 	nghttp2_session_callbacks_set_error_callback2(srv->cbs, on_error);
+	nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(srv->cbs, on_invalid_frame);
 	nghttp2_session_callbacks_set_on_stream_close_callback(srv->cbs, on_stream_close);
 	if (nghttp2_option_new(&srv->opt) != 0)
 		goto fail;
