@@ -22,5 +22,7 @@ bool av_loglimit_take(struct av_loglimit *l, int64_t now);
 /* Writes the summary of a finished window.  Returns the milliseconds until
  * it should be called again, -1 when nothing is left out. */
 int64_t av_loglimit_tick(struct av_loglimit *l, int64_t now);
+/* Writes the summary now (shutdown) and starts a new window. */
+void av_loglimit_flush(struct av_loglimit *l, int64_t now);
 
 #endif

@@ -1041,8 +1041,8 @@ void av_grpc_server_free(struct av_grpc_server *srv)
 		av_h2conn_flush(&srv->conns->h2);
 		conn_close(srv->conns);
 	}
-	av_loglimit_tick(&srv->proto, av_now_ms() + LOG_WINDOW_MS);
-	av_loglimit_tick(&srv->calls, av_now_ms() + LOG_WINDOW_MS);
+	av_loglimit_flush(&srv->proto, av_now_ms());
+	av_loglimit_flush(&srv->calls, av_now_ms());
 	nghttp2_option_del(srv->opt);
 	nghttp2_session_callbacks_del(srv->cbs);
 	av_timer_free(srv->timer);
