@@ -144,7 +144,7 @@ static void conn_log(struct sconn *c, const char *fmt, ...)
 	va_list ap;
 
 	if (!av_loglimit_take(&srv->proto, av_now_ms())) {
-		housekeeping_soon(srv, srv->proto.window_ms);
+		housekeeping_soon(srv, av_loglimit_tick(&srv->proto, av_now_ms()));
 		return;
 	}
 	peer_name(c, who, sizeof(who));
@@ -161,7 +161,7 @@ void av_grpc_call_log(struct av_grpc_call *call, const char *fmt, ...)
 	va_list ap;
 
 	if (!av_loglimit_take(&srv->calls, av_now_ms())) {
-		housekeeping_soon(srv, srv->calls.window_ms);
+		housekeeping_soon(srv, av_loglimit_tick(&srv->calls, av_now_ms()));
 		return;
 	}
 	peer_name(call->conn, who, sizeof(who));
@@ -329,9 +329,20 @@ static struct sconn *hoarder(struct av_grpc_server *srv, bool rx)
 	return best;
 }
 
+/* Unsent reply bytes of the connections not about to be closed. */
+static size_t out_kept(const struct av_grpc_server *srv)
+{
+	size_t n = 0;
+
+	for (const struct sconn *c = srv->conns; c != NULL; c = c->next)
+		if (!c->doomed && !c->closing)
+			n += c->out_bytes;
+	return n;
+}
+
 /* Over the budget of unsent replies: the peer that reads least loses its
- * connection, after this loop turn (the caller may be walking its list of
- * streams, and one of them may be that peer's).  Kubelet reads its replies
+ * connection, after this loop turn when the caller may be walking its list
+ * of streams (one of them may be that peer's).  Kubelet reads its replies
  * at once, so it is never that peer while someone else hoards. */
 static bool out_budget(struct av_grpc_call *call, size_t add)
 {
@@ -341,18 +352,25 @@ static bool out_budget(struct av_grpc_call *call, size_t add)
 		call_reset(call, NGHTTP2_CANCEL, "the peer does not read its replies (1 MiB unsent)");
 		return false;
 	}
-	if (c->srv->out_bytes + add <= SRV_OUT_MAX)
-		return true;
-	h = hoarder(c->srv, false);
-	if (h == NULL || h == c) {
-		call_reset(call, NGHTTP2_CANCEL, "replies unsent to all peers exceed 4 MiB");
-		return false;
+	/* Connections already condemned free their share after this turn. */
+	while (c->srv->out_bytes + add > SRV_OUT_MAX && out_kept(c->srv) + add > SRV_OUT_MAX) {
+		h = hoarder(c->srv, false);
+		if (h == NULL || h == c || h->out_bytes == 0) {
+			call_reset(call, NGHTTP2_CANCEL, "replies unsent to all peers exceed 4 MiB");
+			return false;
+		}
+		conn_log(h, "closing the connection: it holds the most of the replies unsent "
+		         "to all peers (%zu KiB of 4 MiB)", h->out_bytes / 1024);
+		h->said_goodbye = true;
+		/* Inside c's own I/O (a handler replying) no one walks a list
+		 * of streams: h can go at once, as on the request side. */
+		if (c->in_io) {
+			conn_close(h);
+		} else {
+			h->doomed = true;
+			conn_kick(h);
+		}
 	}
-	conn_log(h, "closing the connection: it holds the most of the replies unsent "
-	         "to all peers (%zu KiB of 4 MiB)", h->out_bytes / 1024);
-	h->doomed = true;
-	h->said_goodbye = true;
-	conn_kick(h);
 	return true;
 }
 

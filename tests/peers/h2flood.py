@@ -113,8 +113,9 @@ class Conn:
     def __init__(self, path, streams, announce, send, method, authority):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(path)
+        self.sock.sendall(PREFACE + frame(SETTINGS, 0, 0, b""))
         self.sock.setblocking(False)
-        self.out = PREFACE + frame(SETTINGS, 0, 0, b"")
+        self.out = b""
         self.inbuf = b""
         self.window = 65535                 # the connection's send window
         self.closed = False
@@ -124,9 +125,10 @@ class Conn:
         for i in range(streams):
             sid = 2 * i + 1
             self.out += frame(HEADERS, END_HEADERS, sid, grpc_headers(method, authority))
-            body = prefix + b"\x00" * max(0, send - len(prefix))
-            self.streams[sid] = {"left": body[:max(send, len(prefix))], "window": 65535,
-                                 "answered": False, "reset": False}
+            # The message prefix, then zeros (made as they are sent: 256
+            # streams of 4 MiB would take the client seconds to build).
+            self.streams[sid] = {"head": prefix, "left": max(send, len(prefix)),
+                                 "window": 65535, "answered": False, "reset": False}
 
     def pump(self):
         """Queues the DATA that the windows allow; returns whether any is left."""
@@ -134,10 +136,13 @@ class Conn:
         for sid, st in self.streams.items():
             if st["answered"] or st["reset"]:
                 continue
-            while st["left"] and self.window > 0 and st["window"] > 0:
-                n = min(len(st["left"]), self.window, st["window"], MAX_FRAME)
-                self.out += frame(DATA, 0, sid, st["left"][:n])
-                st["left"] = st["left"][n:]
+            while st["left"] and self.window > 0 and st["window"] > 0 and \
+                    len(self.out) < (1 << 20):
+                n = min(st["left"], self.window, st["window"], MAX_FRAME)
+                chunk = (st["head"] + bytes(n))[:n]
+                st["head"] = st["head"][len(chunk):]
+                self.out += frame(DATA, 0, sid, chunk)
+                st["left"] -= n
                 self.window -= n
                 st["window"] -= n
             more |= bool(st["left"])
