@@ -89,7 +89,7 @@ int av_grpc_reader_feed(struct av_grpc_reader *r, const uint8_t *data, size_t le
 			             (size_t)r->hdr[3] << 8 | r->hdr[4];
 			if (r->msg_len > r->max)
 				return fail(r, AV_GRPC_RESOURCE_EXHAUSTED,
-				            "message larger than the 4 MiB limit");
+				            "message larger than the size limit");
 			r->got = 0;
 			if (r->msg_len == 0) {
 				rc = deliver(r, fn, user);

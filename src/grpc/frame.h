@@ -11,8 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* gRPC's default receive limit, kept for both directions. */
+/* gRPC's default receive limit: what the client takes from kubelet and the
+ * largest reply the server sends. */
 #define AV_GRPC_MAX_MESSAGE (4u * 1024 * 1024)
+/* The largest request message the server takes.  Kubelet's are a few KiB
+ * (an AllocateRequest for 64 devices is under 1 KiB); the rest is room that
+ * a hostile peer must not have, since every open stream may hold one. */
+#define AV_GRPC_MAX_REQUEST (64u * 1024)
 #define AV_GRPC_PREFIX_LEN 5
 
 enum av_grpc_code {

@@ -1,6 +1,7 @@
 /* A gRPC server on a listening unix socket, driven by the event loop.
  *
- * Every method takes one request message; a handler answers at once
+ * Every method takes one request message (at most AV_GRPC_MAX_REQUEST
+ * bytes); a handler answers at once
  * (av_grpc_call_reply / av_grpc_call_error) or keeps the call open and
  * streams messages until it finishes it or the peer goes away.  Requests
  * that are malformed, oversized, compressed or for unknown methods are
@@ -57,6 +58,10 @@ void av_grpc_call_finish(struct av_grpc_call *call, int code, const char *fmt, .
 /* Unary shorthands. */
 void av_grpc_call_reply(struct av_grpc_call *call, const ProtobufCMessage *msg);
 #define av_grpc_call_error av_grpc_call_finish
+/* A log line about a call, naming its peer; lines peers can cause are
+ * capped (a burst, then a count of the lines left out). */
+void av_grpc_call_log(struct av_grpc_call *call, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void av_grpc_call_on_close(struct av_grpc_call *call, av_grpc_close_fn fn, void *user);
 bool av_grpc_call_finished(const struct av_grpc_call *call);
 

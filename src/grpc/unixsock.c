@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -37,9 +38,18 @@ int av_unix_listen(int dirfd, const char *dir, const char *name)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+	/* The mode is set between bind and listen, so no connection is taken
+	 * while the umask's mode holds: whatever the umask, only the owner
+	 * (root, as kubelet is) may connect. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		e = errno;
 		close(fd);
+		return -e;
+	}
+	if (fchmodat(dirfd, name, AV_UNIX_MODE, 0) < 0 || listen(fd, 64) < 0) {
+		e = errno;
+		close(fd);
+		unlinkat(dirfd, name, 0);
 		return -e;
 	}
 	return fd;

@@ -6,7 +6,12 @@
 #ifndef AV_GRPC_UNIXSOCK_H
 #define AV_GRPC_UNIXSOCK_H
 
-/* Removes a stale file at name, binds and listens.  dir is the directory's
+/* The listening socket's mode: kubelet runs as root, and nobody else has
+ * any business on the device plugin API. */
+#define AV_UNIX_MODE 0600
+
+/* Removes a stale file at name, binds, sets the mode AV_UNIX_MODE and
+ * listens.  dir is the directory's
  * path (for sun_path and messages).  Returns a non-blocking, close-on-exec
  * listening descriptor or -errno. */
 int av_unix_listen(int dirfd, const char *dir, const char *name);

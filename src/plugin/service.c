@@ -112,8 +112,10 @@ static void list_and_watch(struct av_grpc_call *call, const uint8_t *req, size_t
 	}
 	p->watchers[p->n_watchers++] = call;
 	av_grpc_call_on_close(call, watcher_gone, p);
-	av_log("ListAndWatch: stream opened, %d devices (%d healthy)",
-	       p->have_model ? p->res.n_devices : 0, p->have_model ? p->res.n_healthy : 0);
+	/* Capped with the server's other lines about calls: a client churning
+	 * streams would otherwise write a line for each. */
+	av_grpc_call_log(call, "ListAndWatch: stream opened, %d devices (%d healthy)",
+	                 p->have_model ? p->res.n_devices : 0, p->have_model ? p->res.n_healthy : 0);
 }
 
 /* Whether a kubelet would see a difference between the lists. */
@@ -203,6 +205,22 @@ static void preferred(struct av_grpc_call *call, const uint8_t *req, size_t len,
 		av_grpc_call_finish(call, 8, "out of memory");
 		goto out;
 	}
+	/* Whole requests are judged before anything is picked. */
+	for (size_t c = 0; c < n_req; c++) {
+		const V1beta1__ContainerPreferredAllocationRequest *q = in->container_requests[c];
+
+		if (q->allocation_size < 0) {
+			av_grpc_call_finish(call, 3, "amdvirt: allocation_size %d is negative",
+			                    q->allocation_size);
+			goto out;
+		}
+		if (q->n_must_include_deviceids > (size_t)q->allocation_size) {
+			av_grpc_call_finish(call, 3, "amdvirt: %zu devices must be included in an "
+			                    "allocation of %d", q->n_must_include_deviceids,
+			                    q->allocation_size);
+			goto out;
+		}
+	}
 	for (size_t c = 0; c < n_req; c++) {
 		const V1beta1__ContainerPreferredAllocationRequest *q = in->container_requests[c];
 		size_t na = q->n_available_deviceids, nm = q->n_must_include_deviceids;
@@ -212,7 +230,7 @@ static void preferred(struct av_grpc_call *call, const uint8_t *req, size_t len,
 
 		v1beta1__container_preferred_allocation_response__init(&cr[c]);
 		crp[c] = &cr[c];
-		if (size < 0 || (size_t)size > na)
+		if ((size_t)size > na)
 			size = (int)na;
 		pick = calloc((size_t)size + 1, sizeof(int));
 		ids[c] = calloc((size_t)size + 1, sizeof(char *));
@@ -235,14 +253,6 @@ static void preferred(struct av_grpc_call *call, const uint8_t *req, size_t len,
 
 			if (d >= 0)
 				must[n_must++] = d;
-		}
-		if (nm > (size_t)q->allocation_size) {
-			free(avail);
-			free(must);
-			free(pick);
-			av_grpc_call_finish(call, 3, "%zu devices must be included in an allocation of %d",
-			                    nm, q->allocation_size);
-			goto out;
 		}
 		n = av_alloc_prefer(r, avail, n_avail, must, n_must, size, pick);
 		for (int i = 0; i < n; i++)
@@ -352,7 +362,7 @@ static void allocate(struct av_grpc_call *call, const uint8_t *req, size_t len, 
 		}
 		free(devs);
 		if (code != 0) {
-			av_log("Allocate refused: %s", why);
+			av_grpc_call_log(call, "Allocate refused: %s", why);
 			av_grpc_call_finish(call, code, "amdvirt: %s", why);
 			goto out;
 		}

@@ -2,7 +2,8 @@
 # The device plugin against an independent kubelet (tests/peers/kubelet.py,
 # python3-grpcio) on every fake-host scenario: registration, device list,
 # Allocate env and specs, hive refusals, health flips, kubelet restarts, a
-# hostile peer and SIGTERM.
+# hostile peer and SIGTERM.  Two scenarios dial back as kubelets before 1.26
+# do, with the socket path as :authority.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 if ! "$PY" -c 'import grpc, google.protobuf' 2>/dev/null; then
@@ -32,7 +33,7 @@ run() {
 }
 
 run mi300x-vf --restart --hostile
-run mi300x-pf --late-kubelet
-run mi210-hives --hives
+run mi300x-pf --late-kubelet --path-authority
+run mi210-hives --hives --path-authority
 run mi300x-container
 exit $rc

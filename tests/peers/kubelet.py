@@ -9,7 +9,7 @@ plugin's .proto, so a wrong field number on either side shows up.
 
 Run by tests/integration/plugin.sh:
     kubelet.py --amdvirt BIN --root ROOT --scenario NAME [--hives] [--restart]
-               [--hostile] [--late-kubelet]
+               [--hostile] [--late-kubelet] [--path-authority]
 Prints TAP-style "ok - ..." / "not ok - ..." lines; exits 1 on any failure.
 Needs Debian's python3-grpcio and python3-protobuf (/usr/bin/python3).
 """
@@ -28,6 +28,7 @@ import time
 from concurrent import futures
 
 import grpc
+import h2flood as H
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 # --- the v1beta1 messages, from kubelet's api.proto tables -------------------
@@ -133,8 +134,11 @@ def wait_for(pred, timeout):
 class Kubelet:
     """Registration server plus the plugin client kubelet keeps per resource."""
 
-    def __init__(self, plugin_dir):
+    def __init__(self, plugin_dir, authority=None):
         self.dir = plugin_dir
+        # Kubelets before 1.26 dial the socket path as the target, and
+        # grpc-go then sends that path as :authority.
+        self.authority = authority
         self.registrations = queue.Queue()
         self.updates = queue.Queue()
         self.last = None
@@ -177,7 +181,9 @@ class Kubelet:
         if req.version != "v1beta1":
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "unsupported version " + req.version)
         self.close_plugin()
-        ch = grpc.insecure_channel("unix:" + os.path.join(self.dir, req.endpoint))
+        path = os.path.join(self.dir, req.endpoint)
+        opts = [("grpc.default_authority", path)] if self.authority == "path" else []
+        ch = grpc.insecure_channel("unix:" + path, options=opts)
         try:
             grpc.channel_ready_future(ch).result(timeout=10)
             opts = self.unary(ch, "GetDevicePluginOptions", M["Empty"](), "DevicePluginOptions")
@@ -292,39 +298,8 @@ def list_map(resp):
 
 # --- raw HTTP/2 for the hostile peer ---------------------------------------------
 
-PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-
-
-def frame(ftype, flags, stream, payload):
-    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + \
-        struct.pack(">I", stream) + payload
-
-
-def hpack_int(value, prefix_bits, first):
-    limit = (1 << prefix_bits) - 1
-    if value < limit:
-        return bytes([first | value])
-    out = [first | limit]
-    value -= limit
-    while value >= 128:
-        out.append((value & 127) | 128)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def hpack(headers):
-    out = b""
-    for name, value in headers:
-        n, v = name.encode(), value.encode()
-        out += b"\x00" + hpack_int(len(n), 7, 0) + n + hpack_int(len(v), 7, 0) + v
-    return out
-
-
-def grpc_headers(path):
-    return hpack([(":method", "POST"), (":scheme", "http"), (":path", path),
-                  (":authority", "localhost"), ("content-type", "application/grpc"),
-                  ("te", "trailers")])
+PREFACE, frame, hpack, grpc_headers, frames_of = H.PREFACE, H.frame, H.hpack, H.grpc_headers, \
+    H.frames_of
 
 
 def raw_conn(sock_path, payload, read=True):
@@ -362,11 +337,13 @@ def frames_of(data):
 
 
 class Daemon:
-    def __init__(self, amdvirt, root, log_path):
+    def __init__(self, amdvirt, root, log_path, umask=None):
         self.log_path = log_path
         self.log = open(log_path, "ab")
+        self.log_start = self.log.tell()        # the file may hold earlier daemons' lines
         self.proc = subprocess.Popen([amdvirt, "--root", root, "daemon", "--resync", "3600"],
-                                     stdout=self.log, stderr=self.log)
+                                     stdout=self.log, stderr=self.log,
+                                     preexec_fn=None if umask is None else lambda: os.umask(umask))
         self.t0 = time.monotonic()
 
     def alive(self):
@@ -374,6 +351,7 @@ class Daemon:
 
     def log_text(self):
         with open(self.log_path, "rb") as f:
+            f.seek(self.log_start)
             return f.read().decode(errors="replace")
 
     def term(self, timeout=5):
@@ -394,10 +372,10 @@ def run(args):
     sock_name = "amdvirt-" + resource.replace("/", "_").replace(".", "_") + ".sock"
     sc = args.scenario
     log_path = os.path.join(args.tmp, "daemon-%s.log" % sc)
-    k = Kubelet(pdir)
+    k = Kubelet(pdir, authority="path" if args.path_authority else None)
 
     if args.late_kubelet:
-        d = Daemon(args.amdvirt, root, log_path)
+        d = Daemon(args.amdvirt, root, log_path, umask=0)
         wait_for(lambda: os.path.exists(os.path.join(pdir, sock_name)), 5)
         time.sleep(0.3)
         check("%s: daemon waits for an absent kubelet" % sc, d.alive())
@@ -407,7 +385,7 @@ def run(args):
         k.start()
     else:
         k.start()
-        d = Daemon(args.amdvirt, root, log_path)
+        d = Daemon(args.amdvirt, root, log_path, umask=0)
     try:
         body(args, k, d, root, pdir, model, resource, expect, sock_name)
     finally:
@@ -433,6 +411,8 @@ def body(args, k, d, root, pdir, model, resource, expect, sock_name):
           req.resource_name)
     check("%s: Register endpoint is the socket file name" % sc, req.endpoint == sock_name,
           req.endpoint)
+    mode = os.stat(os.path.join(pdir, sock_name)).st_mode & 0o7777
+    check("%s: plugin socket mode 0600 under umask 0" % sc, mode == 0o600, oct(mode))
     check("%s: GetDevicePluginOptions: preferred allocation, no pre-start" % sc,
           opts.get_preferred_allocation_available and not opts.pre_start_required, opts)
 
@@ -484,6 +464,13 @@ def body(args, k, d, root, pdir, model, resource, expect, sock_name):
     check("%s: daemon exits 0 on SIGTERM" % sc, rc == 0, rc)
     check("%s: plugin socket removed on exit" % sc,
           not os.path.exists(os.path.join(pdir, sock_name)))
+    if args.hostile:
+        # Hundreds of streams were opened: a capped number of lines about
+        # them, and one saying how many were left out.
+        text = d.log_text()
+        opened = text.count("ListAndWatch: stream opened")
+        check("%s: stream lines capped under churn (%d written)" % (sc, opened),
+              opened <= 50 and "more lines about device plugin calls" in text, opened)
 
 
 def sort_key(i):
@@ -581,6 +568,16 @@ def allocate_checks(k, sc, root, model, resource, expect, healthy, passthrough):
     pref = k.prefer(healthy, [], 1)
     check("%s: GetPreferredAllocation(1) picks one available device" % sc,
           len(pref) == 1 and pref[0] in healthy, pref)
+    for size, must, why in ((-1, [], "a negative allocation_size"),
+                            (1, healthy[:2], "more must_include IDs than allocation_size")):
+        if len(must) < 2 and why.startswith("more"):
+            continue
+        try:
+            got = k.prefer(healthy, must, size)
+            check("%s: GetPreferredAllocation refuses %s" % (sc, why), False, got)
+        except grpc.RpcError as e:
+            check("%s: GetPreferredAllocation refuses %s: INVALID_ARGUMENT" % (sc, why),
+                  e.code() == grpc.StatusCode.INVALID_ARGUMENT, e.code())
     if len(healthy) >= 2:
         pref = k.prefer(healthy, [healthy[-1]], 2)
         check("%s: GetPreferredAllocation honours must_include" % sc,
@@ -766,6 +763,10 @@ def hostile_checks(k, d, sc, pdir, sock_name, healthy):
     for s in held:
         s.close()
     check("%s: daemon survives malformed frames and floods" % sc, d.alive())
+    authority_checks(k, sc, path, healthy)
+    malformed_checks(d, sc, path)
+    budget_checks(k, sc, path, healthy)
+    idle_checks(k, sc, path)
 
     # A connection of its own: grpc would otherwise share kubelet's, and a
     # peer that breaks the protocol loses its whole connection.
@@ -835,6 +836,152 @@ def hostile_checks(k, d, sc, pdir, sock_name, healthy):
           None if k.stream_end.empty() else k.stream_end.queue[0])
 
 
+def raw_until(sock_path, payload, done, timeout=3):
+    """Sends payload and reads frames until done(frames), EOF or timeout."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    data = b""
+    end = time.monotonic() + timeout
+    try:
+        s.sendall(payload)
+        while not done(frames_of(data)) and time.monotonic() < end:
+            s.settimeout(max(0.01, end - time.monotonic()))
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (socket.timeout, OSError):
+        pass
+    finally:
+        s.close()
+    return frames_of(data)
+
+
+def grpc_message(body):
+    return b"\x00" + struct.pack(">I", len(body)) + body
+
+
+def authority_checks(k, sc, path, healthy):
+    """What grpc-go in kubelets before 1.26 sends: the socket path as
+    :authority.  Each method must be answered, not reset."""
+    settings = frame(4, 0, 0, b"")
+    pref = M["PreferredAllocationRequest"]()
+    c = pref.container_requests.add()
+    c.available_deviceIDs.extend(healthy)
+    c.allocation_size = 1
+    alloc = M["AllocateRequest"]()
+    alloc.container_requests.add().devices_ids.extend(healthy[:1])
+    for method, req, resp_type in (("ListAndWatch", M["Empty"](), "ListAndWatchResponse"),
+                                   ("GetPreferredAllocation", pref,
+                                    "PreferredAllocationResponse"),
+                                   ("Allocate", alloc, "AllocateResponse")):
+        payload = PREFACE + settings + \
+            frame(1, 4, 1, grpc_headers(DP + method, authority=path)) + \
+            frame(0, 1, 1, grpc_message(req.SerializeToString()))
+        frames = raw_until(path, payload, lambda fs: any(
+            f[2] == 1 and f[0] in (0, 3) for f in fs))
+        resets = [f for f in frames if f[0] == 3 and f[2] == 1]
+        body = b"".join(f[3] for f in frames if f[0] == 0 and f[2] == 1)
+        resp = None
+        if len(body) >= 5:
+            try:
+                resp = M[resp_type].FromString(body[5:5 + int.from_bytes(body[1:5], "big")])
+            except Exception:  # noqa: BLE001 - reported below
+                resp = None
+        served = not resets and resp is not None and \
+            (method == "Allocate" or resp.ByteSize() > 0)
+        check("%s: raw %s with :authority %s is served" % (sc, method, path), served,
+              frames)
+
+
+def malformed_checks(d, sc, path):
+    """The HTTP/2 request rules the server keeps with nghttp2's own checks
+    off: each of these is reset with PROTOCOL_ERROR, and the log names the
+    peer."""
+    settings = frame(4, 0, 0, b"")
+    good = [(":method", "POST"), (":scheme", "http"), (":path", DP + "Allocate"),
+            (":authority", "x"), ("content-type", "application/grpc")]
+    cases = [
+        ("a header value with CR LF", good + [("x-forged", "a\r\namdvirt: forged line")]),
+        ("a header value with NUL", good + [("x-nul", "a\x00b")]),
+        ("an upper-case header name", good + [("X-Upper", "v")]),
+        ("a pseudo-header field after a regular one", good[:2] + good[4:] + good[2:4]),
+        ("a repeated :path", good + [(":path", DP + "ListAndWatch")]),
+        ("an unknown pseudo-header field", good[:4] + [(":protocol", "x")] + good[4:]),
+        ("a connection-specific header field", good + [("connection", "close")]),
+        ("te other than trailers", good + [("te", "gzip")]),
+        ("no :path", good[:2] + good[3:]),
+        ("a content-length the DATA does not match", good + [("content-length", "3")]),
+    ]
+    for why, hdrs in cases:
+        frames = raw_until(path, PREFACE + settings + frame(1, 4, 1, hpack(hdrs)) +
+                           frame(0, 1, 1, b"\x00\x00\x00\x00\x00"),
+                           lambda fs: any(f[2] == 1 and f[0] in (1, 3) for f in fs))
+        on1 = [(f[0], f[3]) for f in frames if f[2] == 1]
+        check("%s: %s: stream reset with PROTOCOL_ERROR" % (sc, why),
+              on1 == [(3, b"\x00\x00\x00\x01")], on1)
+    check("%s: the resets are logged, naming the peer" % sc,
+          wait_for(lambda: "reset (PROTOCOL_ERROR): invalid header field value" in d.log_text()
+                   and "gRPC peer python3[%d]" % os.getpid() in d.log_text(), 3),
+          d.log_text()[-2000:])
+    check("%s: no forged line in the log" % sc,
+          "\namdvirt: forged line" not in d.log_text())
+
+
+def budget_checks(k, sc, path, healthy):
+    """Request data a peer can make the server hold: the attack that took
+    the daemon to 1 GB (streams announcing 4 MiB, never ending), then more
+    than the budget of all connections in messages under the size limit."""
+    f = H.Flood(path, 8, 4, 4 << 20, 65536)
+    st = f.run(3)
+    f.close()
+    check("%s: streams announcing 4 MiB are refused at once" % sc,
+          st["answered"] == st["streams"] == 32, st)
+    f = H.Flood(path, 24, 4, 65536, 65536)
+    st = f.run(4)
+    over = st["answered"] + st["reset"] + st["closed"]
+    try:
+        k.allocate(healthy[:1])
+        served = True
+    except grpc.RpcError:
+        served = False
+    f.close()
+    check("%s: 6 MB of unfinished requests: some refused or their connections closed" % sc,
+          over > 0, st)
+    check("%s: kubelet served while the budget is spent" % sc, served)
+
+
+def idle_checks(k, sc, path):
+    """Connections that never speak must not lock kubelet out."""
+    held = []
+    for _ in range(64):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            held.append(s)
+        except OSError:
+            s.close()
+    time.sleep(1)       # silent for longer than the server's 0.5 s
+    ch = grpc.insecure_channel("unix:" + path, options=[("grpc.use_local_subchannel_pool", 1)])
+    try:
+        Kubelet.unary(ch, "GetDevicePluginOptions", M["Empty"](), "DevicePluginOptions")
+        served = True
+    except grpc.RpcError as e:
+        served = e.code()
+    ch.close()
+    check("%s: a new connection is served while 64 silent ones are open" % sc,
+          served is True, served)
+    t0 = time.monotonic()
+    left = list(held)
+    while left and time.monotonic() - t0 < 8:
+        left = [s for s in left if H.still_open(s)]
+        time.sleep(0.1)
+    for s in held:
+        s.close()
+    check("%s: silent connections are closed within a few seconds" % sc, not left,
+          "%d still open" % len(left))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--amdvirt", required=True)
@@ -845,6 +992,8 @@ def main():
     ap.add_argument("--restart", action="store_true")
     ap.add_argument("--hostile", action="store_true")
     ap.add_argument("--late-kubelet", action="store_true")
+    ap.add_argument("--path-authority", action="store_true",
+                    help="dial back as kubelets before 1.26 do (:authority is the socket path)")
     args = ap.parse_args()
     run(args)
     print("# %d passed, %d failed" % (PASSES[0], len(FAILURES)))

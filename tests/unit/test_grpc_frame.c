@@ -1,5 +1,7 @@
 /* gRPC message framing: reassembly from arbitrary chunks, the limits a
- * hostile peer runs into, and grpc-message escaping. */
+ * hostile peer runs into, grpc-message escaping; the HTTP/2 request rules
+ * the server keeps (any :authority, malformed requests refused) and the cap
+ * on lines about peers. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -12,6 +14,8 @@
 #include <cmocka.h>
 
 #include "grpc/frame.h"
+#include "grpc/loglimit.h"
+#include "grpc/reqcheck.h"
 
 struct got {
 	int n;
@@ -134,6 +138,98 @@ static void test_percent(void **state)
 	assert_string_equal(av_grpc_code_name(99), "UNKNOWN");
 }
 
+/* Feeds name/value pairs ("" ends the list); returns the verdict. */
+static const char *request(const char *const *nv, size_t n, bool end_headers)
+{
+	static struct av_grpc_reqcheck k;
+
+	av_grpc_reqcheck_init(&k);
+	for (size_t i = 0; i + 1 < n; i += 2)
+		av_grpc_reqcheck_field(&k, (const uint8_t *)nv[i], strlen(nv[i]),
+		                       (const uint8_t *)nv[i + 1], strlen(nv[i + 1]), false);
+	if (end_headers)
+		av_grpc_reqcheck_headers(&k);
+	return k.bad;
+}
+
+#define REQ(...) request((const char *const[]){ __VA_ARGS__ }, \
+                         sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *), true)
+#define BASE ":method", "POST", ":scheme", "http", ":path", "/v1beta1.DevicePlugin/Allocate"
+
+static void test_reqcheck(void **state)
+{
+	struct av_grpc_reqcheck k;
+	const uint8_t nul[] = { 'a', 0, 'b' };
+
+	/* What kubelets before 1.26 send, and what later ones do. */
+	assert_null(REQ(BASE, ":authority", "/var/lib/kubelet/device-plugins/amdvirt-amd_com_gpu.sock",
+	                "content-type", "application/grpc", "te", "trailers",
+	                "user-agent", "grpc-go/1.27.0"));
+	assert_null(REQ(BASE, ":authority", "localhost", "content-type", "application/grpc"));
+	assert_null(REQ(BASE));                         /* :authority is optional */
+	assert_null(REQ(BASE, "te", "Trailers"));
+
+	assert_non_null(REQ(BASE, "x-forged", "a\r\namdvirt: forged"));
+	assert_non_null(REQ(BASE, "x-lead", " v"));
+	assert_non_null(REQ(BASE, "X-Upper", "v"));
+	assert_non_null(REQ(BASE, "", "v"));
+	assert_non_null(REQ(":method", "POST", "x-a", "b", ":scheme", "http", ":path", "/p"));
+	assert_non_null(REQ(BASE, ":path", "/again"));
+	assert_non_null(REQ(BASE, ":protocol", "websocket"));
+	assert_non_null(REQ(BASE, ":authority", "a\nb"));
+	assert_non_null(REQ(BASE, "connection", "close"));
+	assert_non_null(REQ(BASE, "transfer-encoding", "chunked"));
+	assert_non_null(REQ(BASE, "te", "gzip"));
+	assert_non_null(REQ(":method", "POST", ":scheme", "http"));
+	assert_non_null(REQ(":method", "POST", ":scheme", "http", ":path", "no-slash"));
+	assert_non_null(REQ(":method", "PO ST", ":scheme", "http", ":path", "/p"));
+	assert_non_null(REQ(BASE, "content-length", "12x"));
+	assert_non_null(REQ(BASE, "content-length", "1", "content-length", "1"));
+
+	/* NUL inside a value (HPACK carries any byte). */
+	av_grpc_reqcheck_init(&k);
+	assert_false(av_grpc_reqcheck_field(&k, (const uint8_t *)"x-nul", 5, nul, 3, false));
+
+	/* Trailers: regular fields only. */
+	av_grpc_reqcheck_init(&k);
+	assert_true(av_grpc_reqcheck_field(&k, (const uint8_t *)"x-t", 3, (const uint8_t *)"v", 1,
+	                                   true));
+	assert_false(av_grpc_reqcheck_field(&k, (const uint8_t *)":path", 5,
+	                                    (const uint8_t *)"/p", 2, true));
+
+	/* content-length must match the DATA. */
+	av_grpc_reqcheck_init(&k);
+	assert_true(av_grpc_reqcheck_field(&k, (const uint8_t *)"content-length", 14,
+	                                   (const uint8_t *)"5", 1, false));
+	assert_true(av_grpc_reqcheck_data(&k, 3));
+	assert_false(av_grpc_reqcheck_end(&k));
+	av_grpc_reqcheck_init(&k);
+	av_grpc_reqcheck_field(&k, (const uint8_t *)"content-length", 14, (const uint8_t *)"5", 1,
+	                       false);
+	assert_false(av_grpc_reqcheck_data(&k, 6));
+	av_grpc_reqcheck_init(&k);
+	assert_true(av_grpc_reqcheck_data(&k, 100));
+	assert_true(av_grpc_reqcheck_end(&k));
+}
+
+static void test_loglimit(void **state)
+{
+	struct av_loglimit l = { .what = "test lines", .burst = 3, .window_ms = 1000 };
+	int64_t t = 5000;
+
+	for (int i = 0; i < 3; i++)
+		assert_true(av_loglimit_take(&l, t + i));
+	assert_false(av_loglimit_take(&l, t + 10));
+	assert_false(av_loglimit_take(&l, t + 20));
+	assert_int_equal(l.dropped, 2);
+	/* The summary is due at the end of the window. */
+	assert_int_equal(av_loglimit_tick(&l, t + 500), 500);
+	assert_int_equal(av_loglimit_tick(&l, t + 1000), -1);
+	assert_int_equal(l.dropped, 0);
+	assert_true(av_loglimit_take(&l, t + 1001));
+	assert_int_equal(av_loglimit_tick(&l, t + 1002), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +237,8 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_percent),
+		cmocka_unit_test(test_reqcheck),
+		cmocka_unit_test(test_loglimit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
