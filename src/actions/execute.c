@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "internal.h"
 #include "kmod.h"
 #include "lock.h"
+#include "sigdefer.h"
 #include "state.h"
 #include "util.h"
 
@@ -208,6 +210,28 @@ static void report(struct run *x, const struct av_step *s, int rb, char **cause)
 	}
 }
 
+static const char *signame(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal";
+}
+
+/* A signal between two units: the units before stay done (and recorded,
+ * so unbind undoes them); the next one is not begun. */
+static int interrupted(struct run *x, int next, int sig, char **cause)
+{
+	if (x->log)
+		fprintf(x->log, "%s: stopping before %s\n", signame(sig), x->plan->units[next].what);
+	if (x->unit >= 0)
+		x->units_done++;
+	if (x->units_done)
+		av_set_cause(cause, "interrupted by %s before %s; the %d unit%s before it stay done and recorded", signame(sig),
+		             x->plan->units[next].what, x->units_done, x->units_done == 1 ? "" : "s");
+	else
+		av_set_cause(cause, "interrupted by %s before %s; nothing was changed", signame(sig),
+		             x->plan->units[next].what);
+	return -EINTR;
+}
+
 /* AMDVIRT_TEST_FAIL_STEP=N makes step N (as av_plan_print numbers them)
  * fail before it runs: the real-kernel test lane uses it to prove rollback
  * on a kernel whose writes cannot otherwise be made to fail on cue. */
@@ -230,10 +254,18 @@ int av_plan_execute(struct av_host *host, const struct av_plan *plan, FILE *log,
 	int fd = av_lock_take(host, LOCK_WAIT_MS, cause);
 	if (fd < 0)
 		return fd;
+	/* From here a signal waits for the unit being changed to be done or
+	 * rolled back; it stops the plan before the next unit. */
+	struct av_sigdefer defer;
+	av_sigdefer_begin(&defer);
 	struct run x = { .host = host, .plan = plan, .log = log, .unit = -1 };
-	int r = 0;
+	int r = 0, sig = 0;
 	for (int i = 0; i < plan->n_steps && r == 0; i++) {
 		const struct av_step *s = &plan->steps[i];
+		if (s->unit != x.unit && s->unit >= 0 && (sig = av_sigdefer_pending(&defer))) {
+			r = interrupted(&x, s->unit, sig, cause);
+			break;
+		}
 		if (s->unit != x.unit && s->unit >= 0)
 			begin_unit(&x, s->unit);
 		char *why = NULL;
@@ -264,9 +296,13 @@ int av_plan_execute(struct av_host *host, const struct av_plan *plan, FILE *log,
 		}
 		free(why);
 	}
+	if (!sig && (sig = av_sigdefer_pending(&defer)) && log)
+		fprintf(log, "%s arrived meanwhile: the plan %s first\n", signame(sig),
+		        r == 0 ? "was completed" : "stopped and rolled back");
 	free(x.loaded);
 	free(x.file_before);
 	av_state_clear(&x.before);
 	av_lock_release(fd);
+	av_sigdefer_end(&defer);
 	return r;
 }
