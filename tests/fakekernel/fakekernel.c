@@ -130,8 +130,11 @@ static void strip(char *s)
 static int dev_attr(struct fk *k, struct fkdev *d, const char *attr, const char *val)
 {
 	long n;
+	char shown[300];
+	/* sysfs shows every attribute with its newline, however written */
+	snprintf(shown, sizeof(shown), "%s\n", val[0] || strcmp(attr, "driver_override") ? val : "(null)");
 	if (strcmp(attr, "driver_override") == 0)
-		return fk_set_attr(k, d, attr, val[0] ? val : "(null)");
+		return fk_set_attr(k, d, attr, shown);
 	if (strcmp(attr, "sriov_drivers_autoprobe") == 0)
 		return fk_set_attr(k, d, attr, strcmp(val, "0") ? "1\n" : "0\n");
 	if (strcmp(attr, "sriov_numvfs") == 0) {
@@ -143,7 +146,7 @@ static int dev_attr(struct fk *k, struct fkdev *d, const char *attr, const char 
 		n = strtol(val, NULL, 10);
 		return fk_set_numvfs(k, d, (int)n);
 	}
-	return fk_set_attr(k, d, attr, val);
+	return fk_set_attr(k, d, attr, shown);
 }
 
 static int apply(struct fk *k, const char *path, const char *data, size_t len)

@@ -80,8 +80,11 @@ static int tree_one(const char *path, const struct stat *st, int flag, struct FT
 		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
 		if (f)
 			fclose(f);
-		buf[n] = '\0';
-		fprintf(tree_out, "%s = %s\n", rel, buf);
+		fprintf(tree_out, "%s = ", rel);
+		/* one line per entry, whatever the content */
+		for (size_t i = 0; i < n; i++)
+			fputs(buf[i] == '\n' ? "\\n" : buf[i] == '\t' ? " " : (char[]){ buf[i], 0 }, tree_out);
+		fputc('\n', tree_out);
 	} else {
 		fprintf(tree_out, "%s/\n", rel);
 	}
