@@ -297,8 +297,8 @@ int av_plan_execute(struct av_host *host, const struct av_plan *plan, FILE *log,
 		free(why);
 	}
 	if (!sig && (sig = av_sigdefer_pending(&defer)) && log)
-		fprintf(log, "%s arrived meanwhile: the plan %s first\n", signame(sig),
-		        r == 0 ? "was completed" : "stopped and rolled back");
+		fprintf(log, "%s arrived meanwhile: it waited until the plan was %s\n", signame(sig),
+		        r == 0 ? "done" : "rolled back");
 	free(x.loaded);
 	free(x.file_before);
 	av_state_clear(&x.before);

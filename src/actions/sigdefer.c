@@ -26,10 +26,10 @@ int av_sigdefer_pending(const struct av_sigdefer *d)
 	sigset_t pending;
 	if (!d->active || sigpending(&pending) < 0)
 		return 0;
+	/* Also one that was blocked before (the CLI's own deferral, the
+	 * daemon's signalfd): either way the process is asked to stop. */
 	for (size_t i = 0; i < sizeof(deferred) / sizeof(deferred[0]); i++)
-		/* one blocked before the plan began is someone else's (the
-		 * daemon reads its own through a signalfd) */
-		if (sigismember(&pending, deferred[i]) == 1 && sigismember(&d->old, deferred[i]) != 1)
+		if (sigismember(&pending, deferred[i]) == 1)
 			return deferred[i];
 	return 0;
 }
