@@ -235,16 +235,32 @@ static int interrupted(struct run *x, int next, int sig, char **cause)
 /* AMDVIRT_TEST_FAIL_STEP=N makes step N (as av_plan_print numbers them)
  * fail before it runs: the real-kernel test lane uses it to prove rollback
  * on a kernel whose writes cannot otherwise be made to fail on cue. */
-static int injected_step(void)
+static int step_env(const char *name)
 {
-	const char *s = getenv("AMDVIRT_TEST_FAIL_STEP");
+	const char *s = getenv(name);
 	long n;
 	return s && av_parse_long(s, 10, &n) == 0 && n > 0 && n < 100000 ? (int)n : 0;
 }
 
+static int injected_step(void)
+{
+	return step_env("AMDVIRT_TEST_FAIL_STEP");
+}
+
+/* AMDVIRT_TEST_KILL_STEP=N: the process dies of SIGKILL just before step
+ * N, as an OOM kill or a power cut would leave the host, so that the
+ * repair by unbind / gim unload alone is rehearsed on a real kernel. */
+static void killed_step(int i, int kill_at)
+{
+	if (i + 1 == kill_at) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+}
+
 int av_plan_execute(struct av_host *host, const struct av_plan *plan, FILE *log, char **cause)
 {
-	int fail_at = injected_step();
+	int fail_at = injected_step(), kill_at = step_env("AMDVIRT_TEST_KILL_STEP");
 	if (plan->n_refusals) {
 		av_set_cause(cause, "%s", plan->refusals[0]);
 		return -EPERM;
@@ -269,6 +285,7 @@ int av_plan_execute(struct av_host *host, const struct av_plan *plan, FILE *log,
 		if (s->unit != x.unit && s->unit >= 0)
 			begin_unit(&x, s->unit);
 		char *why = NULL;
+		killed_step(i, kill_at);
 		if (s->kind != AV_STEP_VERIFY)
 			x.changed = true;
 		if (i + 1 == fail_at) {

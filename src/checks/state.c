@@ -13,7 +13,7 @@
 #include "checks/ck.h"
 #include "util.h"
 
-static void judge_bind(struct av_ck *c, const struct av_saved_func *rec, const struct av_func *f)
+static void judge_bind(struct av_ck *c, const struct av_saved_func *rec, const struct av_fn_facts *f)
 {
 	char hint[256], path[128], seen[160];
 	snprintf(path, sizeof(path), "%s/%s", AV_DEVICES, rec->bdf);
@@ -36,11 +36,11 @@ static void judge_bind(struct av_ck *c, const struct av_saved_func *rec, const s
 	}
 }
 
-static void judge_autoprobe(struct av_ck *c, const struct av_saved_func *rec, const struct av_func *f)
+static void judge_autoprobe(struct av_ck *c, const struct av_saved_func *rec, const struct av_fn_facts *f)
 {
 	char hint[256], path[128], seen[16];
 	snprintf(path, sizeof(path), "%s/%s/sriov_drivers_autoprobe", AV_DEVICES, rec->bdf);
-	snprintf(seen, sizeof(seen), "%d", f->sriov_autoprobe);
+	snprintf(seen, sizeof(seen), "%d", f->autoprobe);
 	if (av_exists(c->host, "/sys/module/gim")) {
 		ck_add(c, AV_CHECK_PASS, rec->bdf, NULL, path, seen,
 		       "gim is loaded; gim unload puts back sriov_drivers_autoprobe %d", rec->autoprobe);
@@ -48,9 +48,9 @@ static void judge_autoprobe(struct av_ck *c, const struct av_saved_func *rec, co
 	}
 	snprintf(hint, sizeof(hint), "run amdvirt gim unload to put back sriov_drivers_autoprobe %d (or amdvirt gim "
 	         "load to finish)", rec->autoprobe);
-	ck_add(c, f->sriov_autoprobe == rec->autoprobe ? AV_CHECK_WARN : AV_CHECK_FAIL, rec->bdf, hint, path, seen,
+	ck_add(c, f->autoprobe == rec->autoprobe ? AV_CHECK_WARN : AV_CHECK_FAIL, rec->bdf, hint, path, seen,
 	       "gim is not loaded but %s records sriov_drivers_autoprobe %d from a gim load (reads %d): a gim load or "
-	       "unload was interrupted", AV_STATE_FILE, rec->autoprobe, f->sriov_autoprobe);
+	       "unload was interrupted", AV_STATE_FILE, rec->autoprobe, f->autoprobe);
 }
 
 void ck_state_interrupted(struct av_ck *c)
@@ -74,10 +74,15 @@ void ck_state_interrupted(struct av_ck *c)
 		if (idx < 0)
 			ck_add(c, AV_CHECK_WARN, rec->bdf, "amdvirt gim unload drops the records of functions gone with gim",
 			       AV_STATE_FILE, NULL, "recorded in %s but not present", AV_STATE_FILE);
-		else if (rec->binding)
-			judge_bind(c, rec, &c->m->funcs[idx]);
-		else
-			judge_autoprobe(c, rec, &c->m->funcs[idx]);
+		else {
+			/* read live: the model keeps overrides only for GPUs */
+			struct av_fn_facts fx;
+			av_fn_facts_get(c->m, c->host, idx, &fx);
+			if (rec->binding)
+				judge_bind(c, rec, &fx);
+			else
+				judge_autoprobe(c, rec, &fx);
+		}
 	}
 	if (!judged)
 		ck_add(c, AV_CHECK_PASS, "host", NULL, AV_STATE_FILE, NULL, "no function is left half-way by amdvirt");
