@@ -19,7 +19,8 @@ struct av_sigdefer {
 void av_sigdefer_set(sigset_t *set);
 /* Blocks them in the calling thread. */
 void av_sigdefer_begin(struct av_sigdefer *d);
-/* The first deferred signal waiting for delivery, 0 for none. */
+/* The first deferred signal waiting for delivery, 0 for none (one that
+ * was blocked before the outermost deferral is not counted). */
 int av_sigdefer_pending(const struct av_sigdefer *d);
 /* Restores the mask: a waiting signal is delivered now. */
 void av_sigdefer_end(struct av_sigdefer *d);

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -515,6 +517,30 @@ static void interrupted_plan_says_so(void **state)
 	av_plan_clear(&p);
 }
 
+/* The daemon blocks SIGHUP (a rescan) and SIGTERM for its signalfd: a
+ * signal it reads itself never cuts a plan short; its stop waits for the
+ * whole plan (tests/integration/drivers.sh). */
+static void signals_blocked_by_the_caller_are_not_ours(void **state)
+{
+	struct fx *x = *state;
+	struct av_plan p;
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	assert_int_equal(bind_all(x, &p), 0);
+	fk_signal_nth(x->k, 3, SIGHUP);
+	int r = av_plan_execute(x->host, &p, NULL, NULL);
+	av_plan_clear(&p);
+	struct timespec now = { 0 };
+	int got = sigtimedwait(&set, NULL, &now);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	assert_int_equal(got, SIGHUP);
+	assert_int_equal(r, 0);
+	assert_string_equal(fx_driver(x, "0000:06:00.0"), "vfio-pci");
+	assert_string_equal(fx_driver(x, "0000:07:00.0"), "vfio-pci");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -528,6 +554,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(sigterm_waits_for_the_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(signal_stops_before_the_next_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(interrupted_plan_says_so, setup, teardown),
+		cmocka_unit_test_setup_teardown(signals_blocked_by_the_caller_are_not_ours, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
