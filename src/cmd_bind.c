@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "actions/sigdefer.h"
 #include "cmd_actions.h"
 
 static void print_refusals(const struct av_plan *p)
@@ -57,18 +58,24 @@ int av_cli_run_plan(struct av_cli *cli, const struct av_plan *p, cJSON *report)
 			printf("  nothing to do\n");
 	}
 	char *cause = NULL;
+	/* A Ctrl-C during the plan waits for it (av_plan_execute), and here
+	 * also for the line that says how it ended. */
+	struct av_sigdefer defer;
+	av_sigdefer_begin(&defer);
 	int r = av_plan_execute(cli->host, p, talk ? stdout : NULL, &cause);
 	fflush(stdout);
 	if (r < 0) {
 		fprintf(stderr, "amdvirt: %s\n", cause ? cause : "failed");
 		report_result(report, "failed", cause ? cause : "failed");
 		free(cause);
-		return AV_EXIT_FAIL;
+	} else {
+		if (talk && p->n_steps)
+			printf("done\n");
+		report_result(report, p->n_steps ? "done" : "nothing-to-do", NULL);
 	}
-	if (talk && p->n_steps)
-		printf("done\n");
-	report_result(report, p->n_steps ? "done" : "nothing-to-do", NULL);
-	return AV_EXIT_OK;
+	fflush(stdout);
+	av_sigdefer_end(&defer);
+	return r < 0 ? AV_EXIT_FAIL : AV_EXIT_OK;
 }
 
 /* --json: one document on stdout whatever happened. */

@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "actions/sigdefer.h"
 #include "plan_runner.h"
 
 struct av_plan_runner {
@@ -90,7 +91,14 @@ int av_plan_runner_start(struct av_plan_runner *r, struct av_plan *plan)
 	r->plan = *plan;
 	r->result = 0;
 	r->cause = NULL;
+	/* The thread starts with SIGINT, SIGTERM and SIGHUP blocked whatever
+	 * the caller's mask, so none is ever delivered to it mid-plan: they
+	 * go to the loop's signalfd, and the daemon's stop waits for the plan
+	 * (av_plan_runner_free). */
+	struct av_sigdefer defer;
+	av_sigdefer_begin(&defer);
 	int e = pthread_create(&r->thread, NULL, run, r);
+	av_sigdefer_end(&defer);
 	if (e != 0) {
 		memset(&r->plan, 0, sizeof(r->plan));
 		return -e;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "internal.h"
 #include "kmod.h"
 #include "lock.h"
+#include "sigdefer.h"
 #include "state.h"
 #include "util.h"
 
@@ -208,19 +210,57 @@ static void report(struct run *x, const struct av_step *s, int rb, char **cause)
 	}
 }
 
+static const char *signame(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal";
+}
+
+/* A signal between two units: the units before stay done (and recorded,
+ * so unbind undoes them); the next one is not begun. */
+static int interrupted(struct run *x, int next, int sig, char **cause)
+{
+	if (x->log)
+		fprintf(x->log, "%s: stopping before %s\n", signame(sig), x->plan->units[next].what);
+	if (x->unit >= 0)
+		x->units_done++;
+	if (x->units_done)
+		av_set_cause(cause, "interrupted by %s before %s; the %d unit%s before it stay done and recorded", signame(sig),
+		             x->plan->units[next].what, x->units_done, x->units_done == 1 ? "" : "s");
+	else
+		av_set_cause(cause, "interrupted by %s before %s; nothing was changed", signame(sig),
+		             x->plan->units[next].what);
+	return -EINTR;
+}
+
 /* AMDVIRT_TEST_FAIL_STEP=N makes step N (as av_plan_print numbers them)
  * fail before it runs: the real-kernel test lane uses it to prove rollback
  * on a kernel whose writes cannot otherwise be made to fail on cue. */
-static int injected_step(void)
+static int step_env(const char *name)
 {
-	const char *s = getenv("AMDVIRT_TEST_FAIL_STEP");
+	const char *s = getenv(name);
 	long n;
 	return s && av_parse_long(s, 10, &n) == 0 && n > 0 && n < 100000 ? (int)n : 0;
 }
 
+static int injected_step(void)
+{
+	return step_env("AMDVIRT_TEST_FAIL_STEP");
+}
+
+/* AMDVIRT_TEST_KILL_STEP=N: the process dies of SIGKILL just before step
+ * N, as an OOM kill or a power cut would leave the host, so that the
+ * repair by unbind / gim unload alone is rehearsed on a real kernel. */
+static void killed_step(int i, int kill_at)
+{
+	if (i + 1 == kill_at) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+}
+
 int av_plan_execute(struct av_host *host, const struct av_plan *plan, FILE *log, char **cause)
 {
-	int fail_at = injected_step();
+	int fail_at = injected_step(), kill_at = step_env("AMDVIRT_TEST_KILL_STEP");
 	if (plan->n_refusals) {
 		av_set_cause(cause, "%s", plan->refusals[0]);
 		return -EPERM;
@@ -230,13 +270,22 @@ int av_plan_execute(struct av_host *host, const struct av_plan *plan, FILE *log,
 	int fd = av_lock_take(host, LOCK_WAIT_MS, cause);
 	if (fd < 0)
 		return fd;
+	/* From here a signal waits for the unit being changed to be done or
+	 * rolled back; it stops the plan before the next unit. */
+	struct av_sigdefer defer;
+	av_sigdefer_begin(&defer);
 	struct run x = { .host = host, .plan = plan, .log = log, .unit = -1 };
-	int r = 0;
+	int r = 0, sig = 0;
 	for (int i = 0; i < plan->n_steps && r == 0; i++) {
 		const struct av_step *s = &plan->steps[i];
+		if (s->unit != x.unit && s->unit >= 0 && (sig = av_sigdefer_pending(&defer))) {
+			r = interrupted(&x, s->unit, sig, cause);
+			break;
+		}
 		if (s->unit != x.unit && s->unit >= 0)
 			begin_unit(&x, s->unit);
 		char *why = NULL;
+		killed_step(i, kill_at);
 		if (s->kind != AV_STEP_VERIFY)
 			x.changed = true;
 		if (i + 1 == fail_at) {
@@ -264,9 +313,13 @@ int av_plan_execute(struct av_host *host, const struct av_plan *plan, FILE *log,
 		}
 		free(why);
 	}
+	if (!sig && (sig = av_sigdefer_pending(&defer)) && log)
+		fprintf(log, "%s arrived meanwhile: it waited until the plan was %s\n", signame(sig),
+		        r == 0 ? "done" : "rolled back");
 	free(x.loaded);
 	free(x.file_before);
 	av_state_clear(&x.before);
 	av_lock_release(fd);
+	av_sigdefer_end(&defer);
 	return r;
 }

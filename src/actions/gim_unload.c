@@ -51,22 +51,97 @@ static int collect(const struct av_model *m, struct av_host *host, struct av_pla
 	return 0;
 }
 
+static void add_to(char *list, size_t size, const char *bdf, const char *what)
+{
+	size_t len = strlen(list);
+	snprintf(list + len, size - len, "%s%s%s", len ? ", " : "", bdf, what);
+}
+
+/* Whether state.json holds something gim unload puts back: an autoprobe
+ * record of a function that exists, or a bind record of one that no
+ * longer does (a VF gone with gim: nothing left to restore, the record
+ * is dropped). */
+static bool is_ours(const struct av_model *m, const struct av_saved_func *rec)
+{
+	int idx = av_model_find(m, rec->bdf);
+	return idx >= 0 ? rec->autoprobe >= 0 : rec->binding;
+}
+
+/* What a gim load recorded goes back whether or not gim is loaded now: a
+ * load killed before gim came up leaves sriov_drivers_autoprobe at 0 and
+ * its record.  Each recorded PF is saved as it is now, for rollback. */
+static int save_records(const struct av_model *m, struct av_host *host, const struct av_state *st,
+                        struct av_plan *p, int u, char *list, size_t size)
+{
+	int r = 0;
+	for (int i = 0; i < st->n && r >= 0; i++) {
+		const struct av_saved_func *rec = &st->e[i].f;
+		int idx = av_model_find(m, rec->bdf);
+		if (!is_ours(m, rec))
+			continue;
+		struct av_saved_func s = { .iommu_group = rec->iommu_group, .autoprobe = -1 };
+		memcpy(s.bdf, rec->bdf, sizeof(s.bdf));
+		if (idx < 0) {
+			s.binding = true;
+			r = av_plan_note(p, "%s has a record in %s but no longer exists; the record is dropped", rec->bdf,
+			                 AV_STATE_FILE);
+			add_to(list, size, rec->bdf, "");
+		} else {
+			struct av_fn_facts fx;
+			av_fn_facts_get(m, host, idx, &fx);
+			s.autoprobe = fx.autoprobe < 0 ? 0 : fx.autoprobe;
+			memcpy(s.driver, fx.driver, sizeof(s.driver));
+			memcpy(s.driver_override, fx.driver_override, sizeof(s.driver_override));
+			add_to(list, size, rec->bdf, " autoprobe");
+		}
+		if (r == 0)
+			r = av_plan_save(p, u, &s);
+	}
+	return r;
+}
+
+/* With gim loaded the values go back after the unload (the VFs are gone by
+ * then); without it, only where they differ. */
+static int restore_records(const struct av_model *m, struct av_host *host, const struct av_state *st,
+                           struct av_plan *p, int u, bool loaded)
+{
+	int r = 0;
+	for (int i = 0; i < st->n && r >= 0; i++) {
+		const struct av_saved_func *rec = &st->e[i].f;
+		int idx = av_model_find(m, rec->bdf);
+		if (idx < 0 || rec->autoprobe < 0)
+			continue;
+		struct av_fn_facts fx;
+		av_fn_facts_get(m, host, idx, &fx);
+		if (!loaded && fx.autoprobe == rec->autoprobe)
+			continue;
+		char v[16];
+		snprintf(v, sizeof(v), "%d", rec->autoprobe);
+		r = av_plan_write_fn(p, u, rec->bdf, "sriov_drivers_autoprobe", v, "as before gim was loaded");
+	}
+	return r;
+}
+
 static int plan_unload(const struct av_model *m, struct av_host *host, const struct av_state *st,
                        struct av_plan *p)
 {
 	struct vf *vfs = NULL;
-	int n = 0, *pfs = NULL, n_pfs = 0, u = 0;
+	int n = 0, *pfs = NULL, n_pfs = 0, u = 0, n_rec = 0;
 	char path[128], list[1024] = "";
+	bool loaded = !host || av_exists(host, GIM_SYS);
 
+	for (int i = 0; i < st->n; i++)
+		n_rec += is_ours(m, &st->e[i].f);
 	int r = av_plan_title(p, "unload gim");
-	if (r == 0 && host && !av_exists(host, GIM_SYS))
-		r = av_plan_note(p, "gim is not loaded");
+	if (r == 0 && !loaded)
+		r = av_plan_note(p, n_rec ? "gim is not loaded; what an interrupted gim load or unload left is restored"
+		                          : "gim is not loaded");
 	else if (r == 0)
 		r = collect(m, host, p, &vfs, &n, &pfs, &n_pfs);
-	if (r < 0 || p->n_refusals || p->n_notes)
+	if (r < 0 || p->n_refusals || (!loaded && !n_rec))
 		goto out;
 
-	r = u = av_plan_unit(p, -1, "gim VFs");
+	r = u = av_plan_unit(p, -1, loaded ? "gim VFs" : "gim records");
 	for (int k = 0; k < n && r >= 0; k++) {
 		const struct av_func *f = &m->funcs[vfs[k].idx];
 		struct av_saved_func s = { .iommu_group = f->iommu_group, .autoprobe = -1, .binding = true };
@@ -77,21 +152,10 @@ static int plan_unload(const struct av_model *m, struct av_host *host, const str
 		snprintf(path, sizeof(path), "%s/%s/enable", AV_DEVICES, f->bdf);
 		if (r == 0 && (!host || av_exists(host, path)))
 			r = av_plan_check(p, u, true, AV_CHECK_TEXT, path, "0", "not in use");
-		size_t len = strlen(list);
-		snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "", f->bdf);
+		add_to(list, sizeof(list), f->bdf, "");
 	}
-	for (int k = 0; k < n_pfs && r >= 0; k++) {
-		const struct av_state_entry *e = av_state_find(st, m->funcs[pfs[k]].bdf);
-		if (!e || e->f.autoprobe < 0)
-			continue;
-		struct av_fn_facts fx;
-		av_fn_facts_get(m, host, pfs[k], &fx);
-		struct av_saved_func s = { .iommu_group = -1, .autoprobe = fx.autoprobe < 0 ? 0 : fx.autoprobe };
-		memcpy(s.bdf, m->funcs[pfs[k]].bdf, sizeof(s.bdf));
-		memcpy(s.driver, fx.driver, sizeof(s.driver));
-		memcpy(s.driver_override, fx.driver_override, sizeof(s.driver_override));
-		r = av_plan_save(p, u, &s);
-	}
+	if (r >= 0)
+		r = save_records(m, host, st, p, u, list, sizeof(list));
 	for (int k = 0; k < n && r >= 0; k++) {
 		const char *bdf = m->funcs[vfs[k].idx].bdf;
 		if (strcmp(vfs[k].fx.driver, "vfio-pci"))
@@ -100,24 +164,16 @@ static int plan_unload(const struct av_model *m, struct av_host *host, const str
 		if (r == 0)
 			r = av_plan_step(p, AV_STEP_WRITE, u, AV_DRIVERS "/vfio-pci/unbind", bdf, NULL);
 	}
-	if (r >= 0)
+	if (r >= 0 && loaded)
 		r = av_plan_step(p, AV_STEP_MODULE_UNLOAD, u, "gim", NULL, "through libkmod");
-	if (r >= 0)
+	if (r >= 0 && loaded)
 		r = av_plan_check(p, u, false, AV_CHECK_ABSENT, GIM_SYS, NULL, NULL);
 	for (int k = 0; k < n && r >= 0; k++) {
 		snprintf(path, sizeof(path), "%s/%s", AV_DEVICES, m->funcs[vfs[k].idx].bdf);
 		r = av_plan_check(p, u, false, AV_CHECK_ABSENT, path, NULL, "gim disabled SR-IOV");
 	}
-	for (int k = 0; k < n_pfs && r >= 0; k++) {
-		const struct av_state_entry *e = av_state_find(st, m->funcs[pfs[k]].bdf);
-		if (!e || e->f.autoprobe < 0)
-			continue;
-		char v[16];
-		snprintf(v, sizeof(v), "%d", e->f.autoprobe);
-		r = av_plan_write_fn(p, u, e->f.bdf, "sriov_drivers_autoprobe", v, "as before gim was loaded");
-		size_t len = strlen(list);
-		snprintf(list + len, sizeof(list) - len, "%s%s autoprobe", len ? ", " : "", e->f.bdf);
-	}
+	if (r >= 0)
+		r = restore_records(m, host, st, p, u, loaded);
 	if (r >= 0 && list[0])
 		r = av_plan_step(p, AV_STEP_FORGET, u, AV_STATE_FILE, list, NULL);
 out:

@@ -171,8 +171,20 @@ fail:
 	return NULL;
 }
 
+static bool has_records(const struct av_state *st)
+{
+	for (int i = 0; i < st->n; i++)
+		if (st->e[i].f.binding || st->e[i].f.autoprobe >= 0)
+			return true;
+	return false;
+}
+
 int av_state_save(struct av_host *host, const struct av_state *st)
 {
+	/* No records is no file: a rolled-back first bind, or the last unbind,
+	 * leaves the host as it was before amdvirt touched it. */
+	if (!has_records(st))
+		return av_unlink(host, AV_STATE_FILE);
 	cJSON *root = to_json(st);
 	char *text = root ? cJSON_Print(root) : NULL;
 	cJSON_Delete(root);

@@ -17,7 +17,8 @@ struct av_state {
 
 /* A missing file is an empty state.  Returns 0, or -errno with *cause. */
 int av_state_load(struct av_host *host, struct av_state *st, char **cause);
-/* Written atomically.  Returns 0 or -errno. */
+/* Written atomically; a state without records removes the file.  Returns
+ * 0 or -errno. */
 int av_state_save(struct av_host *host, const struct av_state *st);
 const struct av_state_entry *av_state_find(const struct av_state *st, const char *bdf);
 /* A record already there wins: it is the state before the first bind. */

@@ -7,15 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "actions/kmod.h"
 #include "fk_int.h"
 
 struct fk *fk_new(const char *root)
 {
-	struct fk *k = calloc(1, sizeof(*k));
-	if (!k)
+	struct fk *k = mmap(NULL, sizeof(*k), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (k == MAP_FAILED)
 		return NULL;
 	snprintf(k->root, sizeof(k->root), "%s", root);
 	snprintf(k->gim_version, sizeof(k->gim_version), "8.1.0.K");
@@ -24,7 +27,7 @@ struct fk *fk_new(const char *root)
 	    || fk_mkdirs(k, "/sys/module") < 0 || fk_mkdirs(k, "/dev/vfio") < 0 || fk_mkdirs(k, "/proc") < 0
 	    || fk_put(k, "/sys/bus/pci/drivers_probe", "") < 0
 	    || fk_put(k, "/proc/sys/kernel/osrelease", "6.1.0-fake\n") < 0) {
-		free(k);
+		munmap(k, sizeof(*k));
 		return NULL;
 	}
 	return k;
@@ -35,7 +38,7 @@ void fk_free(struct fk *k)
 	if (!k)
 		return;
 	fk_detach(k);
-	free(k);
+	munmap(k, sizeof(*k));
 }
 
 int fk_hold_open(struct fk *k, int pid, const char *path)
@@ -65,6 +68,33 @@ void fk_fail_path(struct fk *k, const char *suffix, int err)
 	k->fail_path_err = err;
 }
 
+void fk_die_nth(struct fk *k, int n, bool after)
+{
+	k->die_nth = n > 0 ? k->ops + n : 0;
+	k->die_after = after;
+}
+
+void fk_signal_nth(struct fk *k, int n, int sig)
+{
+	k->signal_nth = n > 0 ? k->ops + n : 0;
+	k->signal_nth_sig = sig;
+}
+
+static void die(struct fk *k)
+{
+	k->die_nth = 0;
+	kill(getpid(), SIGKILL);
+	_exit(137); /* not reached */
+}
+
+/* After an operation: the death planned for just after it. */
+static int done(struct fk *k, int r)
+{
+	if (k->die_nth && k->die_after && k->ops == k->die_nth)
+		die(k);
+	return r;
+}
+
 int fk_ops(const struct fk *k)
 {
 	return k->ops;
@@ -74,6 +104,12 @@ int fk_ops(const struct fk *k)
 static int injected(struct fk *k, const char *path)
 {
 	k->ops++;
+	if (k->die_nth && !k->die_after && k->ops == k->die_nth)
+		die(k);
+	if (k->signal_nth && k->ops == k->signal_nth) {
+		k->signal_nth = 0;
+		kill(getpid(), k->signal_nth_sig);
+	}
 	if (k->fail_nth && k->ops == k->fail_nth) {
 		k->fail_nth = 0;
 		return -k->fail_nth_err;
@@ -94,8 +130,11 @@ static void strip(char *s)
 static int dev_attr(struct fk *k, struct fkdev *d, const char *attr, const char *val)
 {
 	long n;
+	char shown[300];
+	/* sysfs shows every attribute with its newline, however written */
+	snprintf(shown, sizeof(shown), "%s\n", val[0] || strcmp(attr, "driver_override") ? val : "(null)");
 	if (strcmp(attr, "driver_override") == 0)
-		return fk_set_attr(k, d, attr, val[0] ? val : "(null)");
+		return fk_set_attr(k, d, attr, shown);
 	if (strcmp(attr, "sriov_drivers_autoprobe") == 0)
 		return fk_set_attr(k, d, attr, strcmp(val, "0") ? "1\n" : "0\n");
 	if (strcmp(attr, "sriov_numvfs") == 0) {
@@ -107,17 +146,12 @@ static int dev_attr(struct fk *k, struct fkdev *d, const char *attr, const char 
 		n = strtol(val, NULL, 10);
 		return fk_set_numvfs(k, d, (int)n);
 	}
-	return fk_set_attr(k, d, attr, val);
+	return fk_set_attr(k, d, attr, shown);
 }
 
-static int hook(struct av_host *host, const char *path, const char *data, size_t len, void *user)
+static int apply(struct fk *k, const char *path, const char *data, size_t len)
 {
-	struct fk *k = user;
 	char val[256], drv[64], bdf[32], attr[64];
-	(void)host;
-	int r = injected(k, path);
-	if (r)
-		return r;
 	snprintf(val, sizeof(val), "%.*s", (int)len, data);
 	strip(val);
 	if (strcmp(path, "/sys/bus/pci/drivers_probe") == 0) {
@@ -145,6 +179,14 @@ static int hook(struct av_host *host, const char *path, const char *data, size_t
 	char full[4400];
 	snprintf(full, sizeof(full), "%.*s", (int)len, data);
 	return fk_put(k, path, full);
+}
+
+static int hook(struct av_host *host, const char *path, const char *data, size_t len, void *user)
+{
+	struct fk *k = user;
+	(void)host;
+	int r = injected(k, path);
+	return done(k, r ? r : apply(k, path, data, len));
 }
 
 static void module_name(const char *module, char *out, size_t size)
@@ -216,7 +258,7 @@ static int mod_load(struct av_host *host, const char *module, const char *params
 	module_name(module, name, sizeof(name));
 	snprintf(p, sizeof(p), "/sys/module/%s", name);
 	if (!r && fk_exists(k, p))
-		return 0;
+		return done(k, 0);
 	if (!r && strcmp(name, "gim") == 0)
 		r = gim_load(k, params);
 	else if (!r) {
@@ -232,7 +274,7 @@ static int mod_load(struct av_host *host, const char *module, const char *params
 		if (asprintf(cause, "loading %s: %s", module, strerror(-r)) < 0)
 			*cause = NULL;
 	}
-	return r;
+	return done(k, r);
 }
 
 static int mod_unload(struct av_host *host, const char *module, char **cause, void *user)
@@ -253,7 +295,7 @@ static int mod_unload(struct av_host *host, const char *module, char **cause, vo
 		if (asprintf(cause, "unloading %s: %s", module, strerror(-r)) < 0)
 			*cause = NULL;
 	}
-	return r;
+	return done(k, r);
 }
 
 static const struct av_kmod_ops fk_kmod = { .load = mod_load, .unload = mod_unload };
@@ -265,6 +307,9 @@ static void env_injection(struct fk *k)
 		const char *c = strchr(s, ':');
 		fk_fail_nth(k, atoi(s), c ? atoi(c + 1) : EIO);
 	}
+	s = getenv("FAKEKERNEL_DIE_NTH");
+	if (s && *s)
+		fk_die_nth(k, atoi(s), strstr(s, ":after") != NULL);
 	s = getenv("FAKEKERNEL_FAIL_PATH");
 	if (s && *s) {
 		char suffix[256];

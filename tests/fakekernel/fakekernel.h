@@ -7,7 +7,17 @@
  * Failure injection: fk_fail_nth() fails the Nth operation (a write or a
  * module load/unload) from now; fk_fail_path() fails writes to a path.
  * The same through the environment when fk_attach() runs:
- * FAKEKERNEL_FAIL_NTH=N[:ERRNO] and FAKEKERNEL_FAIL_PATH=SUFFIX[:ERRNO]. */
+ * FAKEKERNEL_FAIL_NTH=N[:ERRNO] and FAKEKERNEL_FAIL_PATH=SUFFIX[:ERRNO].
+ *
+ * Process death: fk_die_nth() kills the process (SIGKILL: no handler, no
+ * cleanup, as the OOM killer or a power cut would) just before or just
+ * after the Nth operation from now; FAKEKERNEL_DIE_NTH=N[:after].
+ * fk_signal_nth() sends the process a signal as the Nth operation begins
+ * and then performs it, as a Ctrl-C between two writes would arrive.
+ *
+ * The fake kernel's own record of the devices lives in memory shared
+ * across fork(), so a test can kill a child mid-plan and go on in the
+ * parent with the kernel the child left. */
 #ifndef FAKEKERNEL_H
 #define FAKEKERNEL_H
 
@@ -52,6 +62,8 @@ void fk_detach(struct fk *k);
 
 void fk_fail_nth(struct fk *k, int n, int err);
 void fk_fail_path(struct fk *k, const char *suffix, int err);
+void fk_die_nth(struct fk *k, int n, bool after);   /* n = 0 disarms */
+void fk_signal_nth(struct fk *k, int n, int sig);   /* n = 0 disarms */
 int fk_ops(const struct fk *k);            /* operations seen since fk_new */
 
 /* Inspection: the driver bound to bdf ("" for none). */

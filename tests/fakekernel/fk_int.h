@@ -27,6 +27,9 @@ struct fk {
 	struct av_host *host;
 	int ops;
 	int fail_nth, fail_nth_err;
+	int die_nth;              /* SIGKILL before (or after, die_after) that operation */
+	bool die_after;
+	int signal_nth, signal_nth_sig;
 	char fail_path[256];
 	int fail_path_err;
 	char gim_version[64];

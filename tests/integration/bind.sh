@@ -125,6 +125,39 @@ check "a bind while the lock is held exits 1" [ "$rc" = 1 ]
 check "... naming the lock and why" has "amdvirt.lock: another amdvirt is changing drivers; try again" err
 check "... with the override untouched" grep -qx '(null)' "$TEST_TMP/host2/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/driver_override"
 
+# Ctrl-C during the post-condition wait.  With vfio_pci "loaded" the fake
+# host lets the bind run to its wait for vfio-pci, which never comes (no
+# kernel here): the SIGINT sent then must wait for the rollback, and only
+# then end the process, as SIGINT does.  The signal is sent from python with
+# SIGINT at its default (a shell's background job would ignore it).
+cp -a "$R" "$TEST_TMP/host3"
+mkdir -p "$TEST_TMP/host3/sys/module/vfio_pci"
+OV3=$TEST_TMP/host3/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/driver_override
+rc=0; $PY - "$AMDVIRT" "$TEST_TMP/host3" "$TEST_TMP/out" "$TEST_TMP/err" <<'PYEOF' || rc=$?
+import os, signal, subprocess, sys, time
+amdvirt, root, out, err = sys.argv[1:5]
+p = subprocess.Popen([amdvirt, "--root", root, "--driver-type", "pf-passthrough", "bind", "0000:05:00.0"],
+                     stdout=open(out, "w"), stderr=open(err, "w"),
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+probe = os.path.join(root, "sys/bus/pci/drivers_probe")
+deadline = time.time() + 20
+while time.time() < deadline and "0000:05:00.0" not in open(probe).read():
+    time.sleep(0.02)
+time.sleep(0.2)
+# the wait for vfio-pci: the function is half-way, and recorded
+halfway = open(os.path.join(root, "sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/driver_override")).read()
+recorded = os.path.exists(os.path.join(root, "var/lib/amdvirt/state.json"))
+p.send_signal(signal.SIGINT)
+p.wait(timeout=30)
+print("halfway=%r recorded=%s returncode=%s" % (halfway, recorded, p.returncode))
+sys.exit(0 if halfway == "vfio-pci" and recorded and p.returncode == -signal.SIGINT else 1)
+PYEOF
+check "SIGINT in the post-condition wait: sent while half-way, and the process dies of it" [ "$rc" = 0 ]
+check "... after rolling back the group" has "rolling back group 11"
+check "... saying the signal waited" has "SIGINT arrived meanwhile: it waited until the plan was rolled back"
+check "... driver_override put back" sh -c "[ \"\$(cat '$OV3')\" != vfio-pci ]"
+check "... and no state file left (there was none before)" [ ! -e "$TEST_TMP/host3/var/lib/amdvirt/state.json" ]
+
 check "gim load refuses while amdgpu owns a PF" run 1 --driver-type vf-passthrough gim load --dry-run
 check "... naming it" has "0000:05:00.0 is owned by amdgpu" err
 rm "$R/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/driver"

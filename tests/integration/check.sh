@@ -121,6 +121,7 @@ expect group-vfs "" 0 "group.isolation warn 0000:25:02.0; group.isolation warn 0
 expect vf-stub "" 1 "vf.binding fail 0000:25:02.0" "vf.binding"
 expect in-use "" 0 "device.in-use note 0000:25:02.0; device.in-use pass 0000:05:02.0" -
 expect vfio-open "" 0 "device.in-use note 0000:25:02.0" -
+expect pf-interrupted "" 1 "state.interrupted fail 0000:25:00.0; state.interrupted pass 0000:05:00.0; gim.bound fail 0000:25:00.0" "gim.bound state.interrupted"
 expect modprobe-blacklist "" 0 "amdgpu.blacklist pass host" -
 expect numa "" 0 "topology.numa note 0000:05:00.0" -
 expect no-hive "" 0 "topology.hive note host" -

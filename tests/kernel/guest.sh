@@ -79,6 +79,31 @@ check "PF back on nvme after rollback" wait_for '[ "$(drv $PF)" = nvme ]'
 check "PF driver_override cleared by rollback" [ "$(ovr $PF)" = "(null)" ]
 check "no record left after rollback" sh -c "! grep -q '\"bdf\"' /var/lib/amdvirt/state.json"
 
+echo "===== PF: a bind killed half-way, repaired by unbind alone"
+# SIGKILL cannot be deferred: the process dies where the hook says, and
+# only `unbind` runs after it.  Killed before drivers_probe (nvme has let
+# go, driver_override is vfio-pci, the record is written), then before
+# nvme's unbind (still on nvme, with driver_override vfio-pci).
+av --driver-type pf-passthrough bind --dry-run $PF
+cp /tmp/out /tmp/plan
+for what in drivers_probe drivers/nvme/unbind; do
+	STEP=$(grep -F "$what" /tmp/plan | head -n1 | sed 's/^ *\([0-9]*\)\..*/\1/')
+	AMDVIRT_TEST_KILL_STEP=$STEP av --driver-type pf-passthrough bind $PF
+	check "bind killed before $what (step $STEP) dies of SIGKILL" [ $RC = 137 ]
+	check "... leaving the PF half-way: driver_override vfio-pci, recorded" \
+		[ "$(ovr $PF)" = vfio-pci -a -f /var/lib/amdvirt/state.json ]
+	av check --all
+	check "... which check names (state.interrupted FAIL)" grep -q "FAIL  state.interrupted *$PF" /tmp/out
+	av unbind --dry-run $PF
+	check "... unbind's dry run says how it repairs it" grep -q "half-way to vfio-pci" /tmp/out
+	av unbind $PF
+	check "... unbind alone exits 0" [ $RC = 0 ]
+	check "... PF back on nvme" wait_for '[ "$(drv $PF)" = nvme ]'
+	check "... its driver_override cleared" [ "$(ovr $PF)" = "(null)" ]
+	check "... no state file left (there was none before)" [ ! -e /var/lib/amdvirt/state.json ]
+	check "... /dev/vfio/$G absent" [ ! -e /dev/vfio/$G ]
+done
+
 echo "===== VFs"
 echo 0 > $P/sriov_drivers_autoprobe
 echo $NUMVFS > $P/sriov_numvfs
