@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "k8s/deviceconfig.h"
 #include "labeller.h"
+#include "textsafe.h"
 
 static int fail(char *cause, int rc)
 {
@@ -31,7 +32,7 @@ static int print_labels(const struct av_labels *l, bool json)
 	for (int i = 0; obj && i < l->n; i++)
 		if (!cJSON_AddStringToObject(obj, l->items[i].key, l->items[i].value))
 			break;
-	char *text = obj ? cJSON_Print(obj) : NULL;
+	char *text = obj ? av_json_print(obj, true) : NULL;
 	cJSON_Delete(obj);
 	if (!text)
 		return fail(NULL, AV_EXIT_USAGE);
@@ -60,7 +61,7 @@ static int print_result(const char *node, const struct av_apply_result *res, boo
 		cJSON_AddItemToObject(o, "patch", patch);
 		patch = NULL;
 	}
-	char *text = o ? cJSON_Print(o) : NULL;
+	char *text = o ? av_json_print(o, true) : NULL;
 	cJSON_Delete(o);
 	cJSON_Delete(patch);
 	if (!text)
@@ -116,7 +117,7 @@ static int run(struct av_cli *cli, struct av_k8s *k)
 			rc = fail(NULL, AV_EXIT_USAGE);
 		} else {
 			for (int i = 0; i < labels.n_notes; i++)
-				fprintf(stderr, "amdvirt: %s\n", labels.notes[i]);
+				fprintf(stderr, "amdvirt: %s\n", AV_SAFE(labels.notes[i]));
 			rc = print_labels(&labels, cli->json);
 			av_labels_clear(&labels);
 		}
