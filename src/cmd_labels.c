@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "k8s/deviceconfig.h"
+#include "k8s/names.h"
 #include "labeller.h"
 #include "textsafe.h"
 
@@ -135,10 +136,15 @@ int av_cmd_labels(struct av_cli *cli)
 		fprintf(stderr, "amdvirt: labels: unexpected argument '%s'\n", cli->args[0]);
 		return AV_EXIT_USAGE;
 	}
-	if (cli->apply && !av_k8s_node_name(cli->node_name)) {
+	const char *node;
+	if (cli->apply && av_k8s_node_name_check(cli->node_name, &node, &cause) < 0)
+		return fail(cause, AV_EXIT_USAGE);
+	if (cli->apply && !node) {
 		fprintf(stderr, "amdvirt: labels --apply: which node? give --node-name or set NODE_NAME\n");
 		return AV_EXIT_USAGE;
 	}
+	if (cli->deviceconfig && av_k8s_deviceconfig_ref_check(cli->deviceconfig, &cause) < 0)
+		return fail(cause, AV_EXIT_USAGE);
 	/* The host is opened first so the in-cluster files are read under ROOT. */
 	if (!cli->host && !(cli->host = av_host_open(cli->root, &cause))) {
 		fprintf(stderr, "amdvirt: cannot open host root %s\n", cause ? cause : cli->root);
