@@ -43,6 +43,10 @@ int av_k8s_get_deviceconfig(struct av_k8s *k, const char *ref, struct av_config 
 		av_k8s_response_clear(&r);
 		return ret;
 	}
+	if (av_config_text_check(r.body, r.len, what, cause) < 0) {
+		av_k8s_response_clear(&r);
+		return -EINVAL;
+	}
 	cJSON *doc = cJSON_Parse(r.body);
 	av_k8s_response_clear(&r);
 	if (!doc) {

@@ -202,6 +202,48 @@ static void test_config_file(void **state)
 	free(cause);
 }
 
+/* load_text TEXT LEN: av_config_load on a file holding exactly those bytes. */
+static int load_text(const char *text, size_t len, struct av_config *cfg, char **cause)
+{
+	char path[] = "/tmp/amdvirt-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	int r = av_config_load(cfg, path, cause);
+	unlink(path);
+	return r;
+}
+
+/* A NUL in a string would make the field read as its prefix. */
+static void test_config_nul(void **state)
+{
+	(void)state;
+	struct av_config cfg;
+	char *cause = NULL;
+	const char *nul = "{\"spec\": {\"driver\": {\n\"driverType\": \"vf-passthrough\\u0000xyz\"}}}";
+	assert_int_equal(load_text(nul, strlen(nul), &cfg, &cause), -EINVAL);
+	assert_non_null(strstr(cause, ":2: \\u0000 (NUL) in a string"));
+	free(cause);
+	cause = NULL;
+	static const char raw[] = "{\"spec\": {\"driver\": {\"driverType\": \"vf-passthrough\0xyz\"}}}";
+	assert_int_equal(load_text(raw, sizeof(raw) - 1, &cfg, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "a NUL byte"));
+	free(cause);
+	cause = NULL;
+	/* After the document counts too: the parser would stop at it. */
+	static const char after[] = "{}\0{\"spec\": 1}";
+	assert_int_equal(load_text(after, sizeof(after) - 1, &cfg, &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
+	/* An escaped backslash before "u0000" is text, not a NUL. */
+	const char *text = "{\"metadata\": {\"name\": \"a\\\\u0000\"}, \"spec\": {\"driver\": {\"driverType\": \"vf-passthrough\"}}}";
+	assert_int_equal(load_text(text, strlen(text), &cfg, &cause), 0);
+	assert_string_equal(cfg.name, "a\\u0000");
+	assert_string_equal(cfg.driver_type, "vf-passthrough");
+	av_config_clear(&cfg);
+}
+
 static void test_utf8_seq(void **state)
 {
 	(void)state;
@@ -298,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_defaults_and_unknown),
 		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_config_nul),
 		cmocka_unit_test(test_utf8_seq),
 		cmocka_unit_test(test_text_escape),
 		cmocka_unit_test(test_json_print_utf8),
