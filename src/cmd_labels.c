@@ -136,7 +136,7 @@ int av_cmd_labels(struct av_cli *cli)
 		fprintf(stderr, "amdvirt: labels: unexpected argument '%s'\n", cli->args[0]);
 		return AV_EXIT_USAGE;
 	}
-	const char *node;
+	const char *node = NULL;
 	if (cli->apply && av_k8s_node_name_check(cli->node_name, &node, &cause) < 0)
 		return fail(cause, AV_EXIT_USAGE);
 	if (cli->apply && !node) {
