@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "discover.h"
+#include "textsafe.h"
 #include "util.h"
 
 enum av_naming av_cli_naming(const struct av_cli *cli)
@@ -107,15 +108,15 @@ int av_cli_discover(struct av_cli *cli, struct av_model *model)
 		return AV_EXIT_USAGE;
 	}
 	for (int i = 0; i < model->n_diags; i++)
-		fprintf(stderr, "amdvirt: %s\n", model->diags[i].msg);
+		fprintf(stderr, "amdvirt: %s\n", AV_SAFE(model->diags[i].msg));
 	if (model->mode_warning)
-		fprintf(stderr, "amdvirt: warning: %s\n", model->mode_warning);
+		fprintf(stderr, "amdvirt: warning: %s\n", AV_SAFE(model->mode_warning));
 	return AV_EXIT_OK;
 }
 
 int av_cli_print_json(cJSON *doc)
 {
-	char *text = doc ? cJSON_Print(doc) : NULL;
+	char *text = doc ? av_json_print(doc, true) : NULL;
 	cJSON_Delete(doc);
 	if (!text) {
 		fprintf(stderr, "amdvirt: out of memory\n");

@@ -11,7 +11,9 @@
 
 #include "cli.h"
 #include "k8s/deviceconfig.h"
+#include "k8s/names.h"
 #include "labeller.h"
+#include "textsafe.h"
 
 static int fail(char *cause, int rc)
 {
@@ -31,7 +33,7 @@ static int print_labels(const struct av_labels *l, bool json)
 	for (int i = 0; obj && i < l->n; i++)
 		if (!cJSON_AddStringToObject(obj, l->items[i].key, l->items[i].value))
 			break;
-	char *text = obj ? cJSON_Print(obj) : NULL;
+	char *text = obj ? av_json_print(obj, true) : NULL;
 	cJSON_Delete(obj);
 	if (!text)
 		return fail(NULL, AV_EXIT_USAGE);
@@ -60,7 +62,7 @@ static int print_result(const char *node, const struct av_apply_result *res, boo
 		cJSON_AddItemToObject(o, "patch", patch);
 		patch = NULL;
 	}
-	char *text = o ? cJSON_Print(o) : NULL;
+	char *text = o ? av_json_print(o, true) : NULL;
 	cJSON_Delete(o);
 	cJSON_Delete(patch);
 	if (!text)
@@ -116,7 +118,7 @@ static int run(struct av_cli *cli, struct av_k8s *k)
 			rc = fail(NULL, AV_EXIT_USAGE);
 		} else {
 			for (int i = 0; i < labels.n_notes; i++)
-				fprintf(stderr, "amdvirt: %s\n", labels.notes[i]);
+				fprintf(stderr, "amdvirt: %s\n", AV_SAFE(labels.notes[i]));
 			rc = print_labels(&labels, cli->json);
 			av_labels_clear(&labels);
 		}
@@ -134,10 +136,15 @@ int av_cmd_labels(struct av_cli *cli)
 		fprintf(stderr, "amdvirt: labels: unexpected argument '%s'\n", cli->args[0]);
 		return AV_EXIT_USAGE;
 	}
-	if (cli->apply && !av_k8s_node_name(cli->node_name)) {
+	const char *node = NULL;
+	if (cli->apply && av_k8s_node_name_check(cli->node_name, &node, &cause) < 0)
+		return fail(cause, AV_EXIT_USAGE);
+	if (cli->apply && !node) {
 		fprintf(stderr, "amdvirt: labels --apply: which node? give --node-name or set NODE_NAME\n");
 		return AV_EXIT_USAGE;
 	}
+	if (cli->deviceconfig && av_k8s_deviceconfig_ref_check(cli->deviceconfig, &cause) < 0)
+		return fail(cause, AV_EXIT_USAGE);
 	/* The host is opened first so the in-cluster files are read under ROOT. */
 	if (!cli->host && !(cli->host = av_host_open(cli->root, &cause))) {
 		fprintf(stderr, "amdvirt: cannot open host root %s\n", cause ? cause : cli->root);

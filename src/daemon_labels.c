@@ -11,6 +11,7 @@
 #include "k8s/client.h"
 #include "k8s/conf.h"
 #include "k8s/deviceconfig.h"
+#include "k8s/names.h"
 #include "k8s/node.h"
 #include "labeller.h"
 #include "labeller_worker.h"
@@ -32,7 +33,18 @@ int av_daemon_labels_prepare(struct av_daemon *d)
 {
 	struct av_cli *cli = d->cli;
 	char *cause = NULL;
+	const char *node;
 
+	/* A name that is not a node name would put another path in the
+	 * labeller's requests; it is a mistake in the manifest or the
+	 * command line, and ends the daemon before it serves. */
+	if (av_k8s_node_name_check(cli->node_name, &node, &cause) < 0)
+		return usage_error(cause);
+	if (cli->deviceconfig && av_k8s_deviceconfig_ref_check(cli->deviceconfig, &cause) < 0)
+		return usage_error(cause);
+	long timeout_ms;
+	if (av_k8s_timeout_env(&timeout_ms, &cause) < 0)
+		return usage_error(cause);
 	if (!cli->deviceconfig && !cli->kubeconfig)
 		return 0;
 	if (cli->deviceconfig && cli->config_path)

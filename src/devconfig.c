@@ -202,6 +202,34 @@ static int parse_amdvirt(struct av_config *cfg, const cJSON *ext, const char *wh
 	return 0;
 }
 
+/* cJSON turns \u0000 into a NUL inside a C string, which would read as
+ * the string's prefix ("vf-passthrough\u0000xyz" as vf-passthrough); no
+ * DeviceConfig field may hold one, so the text is refused first. */
+int av_config_text_check(const char *text, size_t len, const char *what, char **cause)
+{
+	bool in_string = false;
+	int line = 1;
+	for (size_t i = 0; i < len; i++) {
+		const char *bad = NULL;
+		if (text[i] == '\0')
+			bad = "a NUL byte";
+		else if (text[i] == '\n')
+			line++;
+		else if (text[i] == '"')
+			in_string = !in_string;
+		else if (in_string && text[i] == '\\' && i + 1 < len) {
+			if (text[i + 1] == 'u' && i + 5 < len && strncmp(text + i + 2, "0000", 4) == 0)
+				bad = "\\u0000 (NUL) in a string";
+			i++;
+		}
+		if (bad) {
+			av_set_cause(cause, "%s:%d: %s, which no DeviceConfig field may hold", what, line, bad);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int av_config_from_json(struct av_config *cfg, const cJSON *root, const char *what, char **cause)
 {
 	const cJSON *meta, *spec, *driver, *ext;
@@ -240,6 +268,10 @@ int av_config_load(struct av_config *cfg, const char *path, char **cause)
 		return (int)n;
 	}
 	size_t len = (size_t)n;
+	if (av_config_text_check(buf, len, path, cause) < 0) {
+		free(buf);
+		return -EINVAL;
+	}
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithOpts(buf, &end, 1);
 	if (!root) {

@@ -4,6 +4,7 @@
 #define AV_DEVCONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cJSON;
@@ -39,6 +40,10 @@ bool av_config_lab_device(const struct av_config *cfg, uint16_t vendor, uint16_t
  * is an error naming it.  Returns 0, or -EINVAL with *cause set. */
 int av_config_from_json(struct av_config *cfg, const struct cJSON *root,
                         const char *what, char **cause);
+/* Refuses JSON text that would hide part of a string from the parser: a
+ * NUL byte or a \u0000 escape.  Returns 0, or -EINVAL with *cause naming
+ * what:LINE. */
+int av_config_text_check(const char *text, size_t len, const char *what, char **cause);
 /* Reads and parses a file (a path on the machine running amdvirt, not under
  * ROOT: it is the operator's input, like a command-line argument). */
 int av_config_load(struct av_config *cfg, const char *path, char **cause);

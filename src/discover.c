@@ -119,6 +119,19 @@ static int read_int_attr(struct ctx *c, int dfd, const char *bdf, const char *at
 	return 0;
 }
 
+/* Room for element n of arr, which holds n: the capacity doubles at each
+ * power of two, so appending n elements copies O(n) of them.  One
+ * realloc per element made discovery quadratic where realloc copies (a
+ * host with 100 000 IOMMU groups took minutes under ASan).  Returns the
+ * array to use, or NULL (arr is then still valid). */
+static void *grow(void *arr, int n, size_t elem)
+{
+	if (n > 0 && (n & (n - 1)) != 0)
+		return arr;
+	size_t cap = n ? (size_t)n * 2 : 1;
+	return realloc(arr, cap * elem);
+}
+
 static bool driver_registered(struct ctx *c, const char *driver)
 {
 	for (int i = 0; i < c->n_drivers_ok; i++)
@@ -128,7 +141,7 @@ static bool driver_registered(struct ctx *c, const char *driver)
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", driver);
 	if (!av_is_dir(c->host, path))
 		return false;
-	void *grown = realloc(c->drivers_ok, ((size_t)c->n_drivers_ok + 1) * sizeof(*c->drivers_ok));
+	void *grown = grow(c->drivers_ok, c->n_drivers_ok, sizeof(*c->drivers_ok));
 	if (grown) {
 		c->drivers_ok = grown;
 		snprintf(c->drivers_ok[c->n_drivers_ok++], AV_DRIVER_LEN, "%s", driver);
@@ -200,7 +213,7 @@ static void read_gpu_details(struct ctx *c, int dfd, struct av_func *f)
 		while (d && (de = readdir(d))) {
 			if (strncmp(de->d_name, "card", 4) && strncmp(de->d_name, "renderD", 7))
 				continue;
-			char **nodes = realloc(f->drm_nodes, ((size_t)f->n_drm_nodes + 1) * sizeof(char *));
+			char **nodes = grow(f->drm_nodes, f->n_drm_nodes, sizeof(char *));
 			if (!nodes)
 				break;
 			f->drm_nodes = nodes;
@@ -451,7 +464,7 @@ static void scan_groups(struct ctx *c)
 			              av_host_path(c->host, GROUPS, buf, sizeof(buf)), de->d_name);
 			continue;
 		}
-		struct av_group *ng = realloc(m->groups, ((size_t)m->n_groups + 1) * sizeof(*ng));
+		struct av_group *ng = grow(m->groups, m->n_groups, sizeof(*ng));
 		if (!ng)
 			break;
 		m->groups = ng;

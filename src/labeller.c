@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "labeller.h"
+#include "textsafe.h"
 #include "util.h"
 
 int av_labeller_labels(const struct av_host *host, const struct av_model *m,
@@ -28,7 +29,7 @@ int av_labeller_sync(struct av_k8s *k, const char *node, const struct av_host *h
 		return r;
 	}
 	for (int i = 0; i < labels.n_notes; i++)
-		fprintf(stderr, "amdvirt: %s\n", labels.notes[i]);
+		fprintf(stderr, "amdvirt: %s\n", AV_SAFE(labels.notes[i]));
 	r = av_k8s_apply_labels(k, node, &labels, m->config, res, cause);
 	av_labels_clear(&labels);
 	return r;

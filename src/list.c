@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "list.h"
+#include "textsafe.h"
 
 static void add_hex4(cJSON *o, const char *key, uint16_t v)
 {
@@ -200,12 +201,14 @@ static void print_func(FILE *out, const struct palette *p, const struct av_model
 	char group[16], numa[16];
 	snprintf(group, sizeof(group), f->iommu_group >= 0 ? "%d" : "-", f->iommu_group);
 	snprintf(numa, sizeof(numa), f->numa_node >= 0 ? "%d" : "-", f->numa_node);
+	/* Names come from sysfs and pci.ids under ROOT: escaped, they
+	 * cannot write to the terminal. */
 	fprintf(out, "%s%s%s%s  %-28s [%04x:%04x]  %s%-9s%s group %-4s numa %-2s",
 	        prefix, f->role == AV_ROLE_PF ? p->bold : "", f->bdf, p->off,
-	        f->name ? f->name : "?", f->vendor, f->device,
-	        driver_colour(p, m, f), f->driver[0] ? f->driver : "(none)", p->off, group, numa);
+	        AV_SAFE(f->name ? f->name : "?"), f->vendor, f->device,
+	        driver_colour(p, m, f), AV_SAFE(f->driver[0] ? f->driver : "(none)"), p->off, group, numa);
 	if (f->hive >= 0)
-		fprintf(out, " hive %s", m->hives[f->hive].id);
+		fprintf(out, " hive %s", AV_SAFE(m->hives[f->hive].id));
 	if (f->role == AV_ROLE_PF && f->sriov_total >= 0)
 		fprintf(out, " vfs %d/%d", f->sriov_num, f->sriov_total);
 	if (av_func_in_use(f))
@@ -219,9 +222,9 @@ void av_list_text(FILE *out, const struct av_model *m, const struct av_resources
 {
 	const struct palette *p = colour ? &colours : &plain;
 
-	fprintf(out, "%sHost%s %s   %smode%s %s (%s: %s)\n", p->bold, p->off, m->hostname ? m->hostname : "?",
+	fprintf(out, "%sHost%s %s   %smode%s %s (%s: %s)\n", p->bold, p->off, AV_SAFE(m->hostname ? m->hostname : "?"),
 	        p->bold, p->off, av_mode_name(m->mode), av_mode_source_name(m->mode_source),
-	        m->mode_evidence ? m->mode_evidence : "");
+	        AV_SAFE(m->mode_evidence));
 	if (!m->iommu_enabled)
 		fprintf(out, "%sIOMMU off:%s no IOMMU groups, passthrough impossible\n", p->bad, p->off);
 	fputc('\n', out);
@@ -252,7 +255,7 @@ void av_list_text(FILE *out, const struct av_model *m, const struct av_resources
 		fprintf(out, "%sgroup %d is not viable:%s", p->bad, g->id, p->off);
 		for (int k = 0; k < g->n_members; k++) {
 			const struct av_func *f = &m->funcs[g->members[k]];
-			fprintf(out, " %s (%s)", f->bdf, f->driver[0] ? f->driver : "none");
+			fprintf(out, " %s (%s)", f->bdf, AV_SAFE(f->driver[0] ? f->driver : "none"));
 		}
 		fputc('\n', out);
 	}
@@ -263,7 +266,7 @@ void av_list_text(FILE *out, const struct av_model *m, const struct av_resources
 	        m->n_gpus == 1 ? "" : "s", n_vfs, n_vfs == 1 ? "" : "s", target_groups,
 	        target_groups == 1 ? "" : "s", not_viable, m->n_hives, m->n_hives == 1 ? "" : "s");
 	for (int h = 0; h < m->n_hives; h++) {
-		fprintf(out, "hive %s:", m->hives[h].id);
+		fprintf(out, "hive %s:", AV_SAFE(m->hives[h].id));
 		for (int k = 0; k < m->hives[h].n_members; k++)
 			fprintf(out, " %s", m->funcs[m->hives[h].members[k]].bdf);
 		fputc('\n', out);

@@ -6,23 +6,27 @@
 #include <string.h>
 
 #include "log.h"
+#include "textsafe.h"
 
 void av_log(const char *fmt, ...)
 {
-	char line[1024];
+	char line[1024], safe[4096];
 	va_list ap;
 	int n;
 
-	/* One write per line keeps lines whole when stderr is shared. */
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	fprintf(stderr, "amdvirt: %.*s", n, line);
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	/* Messages carry peers' and the host's text: escaped, a newline or
+	 * a terminal sequence in it cannot start a forged line. */
+	size_t len = av_text_escape_n(safe, sizeof(safe) - 1, line, (size_t)n);
+	safe[len++] = '\n';
+	/* One write per line keeps lines whole when stderr is shared. */
+	fprintf(stderr, "amdvirt: %.*s", (int)len, safe);
 	fflush(stderr);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rows.h"
+#include "textsafe.h"
 
 void ui_rows_init(struct ui_rows *r)
 {
@@ -34,8 +35,20 @@ static __attribute__((format(printf, 3, 0))) struct ui_row *add_v(struct ui_rows
 		r->v = v;
 		r->cap = cap;
 	}
-	char *text = NULL;
-	if (vasprintf(&text, fmt, ap) < 0) {
+	char *raw = NULL;
+	int len = vasprintf(&raw, fmt, ap);
+	if (len < 0) {
+		r->oom = true;
+		return NULL;
+	}
+	/* Rows show sysfs names and file contents: escaped, they cannot
+	 * move the cursor or change colours behind curses' back. */
+	size_t size = (size_t)len * 4 + 1;   /* \xNN is the longest escape per byte */
+	char *text = malloc(size);
+	if (text)
+		av_text_escape_n(text, size, raw, (size_t)len);
+	free(raw);
+	if (!text) {
 		r->oom = true;
 		return NULL;
 	}

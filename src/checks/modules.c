@@ -113,7 +113,9 @@ static bool find_in_list(const char *text, const char *name, bool dep, char *pat
 			if (*q == '/')
 				base = q + 1;
 		size_t bl = (size_t)(p + len - base);
-		if (bl > nl + 3 && av_param_name_eq(base, nl, name, nl) && strncmp(base + nl, ".ko", 3) == 0
+		/* "gim.ko" itself (uncompressed, as Debian's dkms installs it)
+		 * or "gim.ko.zst" and the like. */
+		if (bl >= nl + 3 && av_param_name_eq(base, nl, name, nl) && strncmp(base + nl, ".ko", 3) == 0
 		    && (bl == nl + 3 || base[nl + 3] == '.')) {
 			if (path)
 				snprintf(path, size, "%.*s", (int)len, p);

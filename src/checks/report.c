@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 
 #include "checks/report.h"
+#include "textsafe.h"
 
 static const char *const labels[] = {
 	[AV_CHECK_PASS] = "PASS", [AV_CHECK_NOTE] = "NOTE", [AV_CHECK_SKIP] = "SKIP",
@@ -29,9 +30,9 @@ void av_check_report_text(FILE *out, const struct av_check_report *r, const char
 		if (quiet && x->status == AV_CHECK_PASS)
 			continue;
 		fprintf(out, "%s%s%s  %-*s  %s: %s\n", colour ? colours[x->status] : "", labels[x->status],
-		        colour ? "\033[0m" : "", idw, x->id, x->subject, x->message ? x->message : "");
+		        colour ? "\033[0m" : "", idw, x->id, AV_SAFE(x->subject), AV_SAFE(x->message));
 		if (x->hint && x->status != AV_CHECK_PASS)
-			fprintf(out, "      %*s  hint: %s\n", idw, "", x->hint);
+			fprintf(out, "      %*s  hint: %s\n", idw, "", AV_SAFE(x->hint));
 	}
 	if (!quiet)
 		fprintf(out, "\n%s: %d pass, %d fail, %d warn, %d note, %d skip\n", mode, r->counts[AV_CHECK_PASS],

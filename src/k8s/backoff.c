@@ -1,9 +1,33 @@
 /* When to try again. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "k8s/client.h"
+#include "textsafe.h"
+#include "util.h"
+
+#define TIMEOUT_DEFAULT_MS 30000
+
+int av_k8s_timeout_env(long *ms, char **cause)
+{
+	const char *t = getenv("AMDVIRT_API_TIMEOUT");
+	*ms = TIMEOUT_DEFAULT_MS;
+	if (!t || !*t)
+		return 0;
+	char *end;
+	errno = 0;
+	double s = strtod(t, &end);
+	/* "!(s >= 0.001)" also holds for NaN. */
+	if (end == t || *end || errno || !(s >= 0.001) || s >= 3600) {
+		av_set_cause(cause, "AMDVIRT_API_TIMEOUT '%s': give the seconds one API request may "
+		             "take, a number above 0 and below 3600", AV_SAFE(t));
+		return -EINVAL;
+	}
+	*ms = (long)(s * 1000);
+	return 0;
+}
 
 struct av_k8s_retry av_k8s_retry_defaults(void)
 {
@@ -12,15 +36,8 @@ struct av_k8s_retry av_k8s_retry_defaults(void)
 		.base_ms = 250,
 		.cap_ms = 8000,
 		.retry_after_cap_ms = 60000,
-		.timeout_ms = 30000,
 	};
-	const char *t = getenv("AMDVIRT_API_TIMEOUT");
-	if (t && *t) {
-		char *end;
-		double s = strtod(t, &end);
-		if (*end == '\0' && s > 0 && s < 3600)
-			r.timeout_ms = (long)(s * 1000);
-	}
+	av_k8s_timeout_env(&r.timeout_ms, NULL);
 	return r;
 }
 

@@ -26,6 +26,11 @@ struct av_k8s {
 
 struct av_k8s *av_k8s_new(struct av_k8s_conf *conf, char **cause)
 {
+	long timeout_ms;
+	/* A timeout the operator set but we cannot read would otherwise be
+	 * replaced by the default without a word. */
+	if (av_k8s_timeout_env(&timeout_ms, cause) < 0)
+		return NULL;
 	const struct av_curl *cu = av_curl_load(cause);
 	if (!cu)
 		return NULL;

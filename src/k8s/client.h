@@ -32,9 +32,13 @@ struct av_k8s_retry {
  * 60 s, 30 s per request; $AMDVIRT_API_TIMEOUT (seconds) overrides the
  * request timeout. */
 struct av_k8s_retry av_k8s_retry_defaults(void);
+/* $AMDVIRT_API_TIMEOUT in milliseconds (30 s when unset or empty).
+ * Returns 0, or -EINVAL with *cause naming the variable when it is not a
+ * number of seconds above 0 and below 3600 (*ms is then the default). */
+int av_k8s_timeout_env(long *ms, char **cause);
 
 /* Takes over conf's contents (conf is cleared).  Returns NULL with *cause
- * when libcurl cannot be set up. */
+ * when libcurl cannot be set up or $AMDVIRT_API_TIMEOUT is not valid. */
 struct av_k8s *av_k8s_new(struct av_k8s_conf *conf, char **cause);
 void av_k8s_free(struct av_k8s *k);
 void av_k8s_set_retry(struct av_k8s *k, const struct av_k8s_retry *retry);

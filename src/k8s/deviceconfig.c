@@ -8,28 +8,15 @@
 #include <cjson/cJSON.h>
 
 #include "k8s/deviceconfig.h"
+#include "k8s/names.h"
 #include "util.h"
-
-/* Namespaces and object names are DNS labels / subdomains; anything else
- * would change the meaning of the URL path. */
-static bool name_ok(const char *s, size_t len)
-{
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '.'))
-			return false;
-	return true;
-}
 
 int av_k8s_get_deviceconfig(struct av_k8s *k, const char *ref, struct av_config *cfg,
                             char **cause)
 {
-	const char *slash = strchr(ref, '/');
-	if (!slash || !name_ok(ref, (size_t)(slash - ref)) || !name_ok(slash + 1, strlen(slash + 1))) {
-		av_set_cause(cause, "--deviceconfig %s: expected NAMESPACE/NAME", ref);
+	if (av_k8s_deviceconfig_ref_check(ref, cause) < 0)
 		return -EINVAL;
-	}
+	const char *slash = strchr(ref, '/');
 	char path[640], what[300];
 	snprintf(path, sizeof(path), "/apis/amd.com/v1alpha1/namespaces/%.*s/deviceconfigs/%s",
 	         (int)(slash - ref), ref, slash + 1);
@@ -55,6 +42,10 @@ int av_k8s_get_deviceconfig(struct av_k8s *k, const char *ref, struct av_config 
 		ret = r.status == 401 || r.status == 403 ? -EACCES : r.status == 404 ? -ENOENT : -EIO;
 		av_k8s_response_clear(&r);
 		return ret;
+	}
+	if (av_config_text_check(r.body, r.len, what, cause) < 0) {
+		av_k8s_response_clear(&r);
+		return -EINVAL;
 	}
 	cJSON *doc = cJSON_Parse(r.body);
 	av_k8s_response_clear(&r);

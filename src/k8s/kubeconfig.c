@@ -93,6 +93,23 @@ static int data_field(struct kc *k, yaml_node_t *map, const char *key, struct av
 	return r;
 }
 
+/* kubectl reads kubeconfigs as YAML 1.1, where these all mean true (and
+ * their counterparts false); 1 true, 0 false or null, -1 neither. */
+static int yaml11_bool(const char *v)
+{
+	static const char *const yes[] = { "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
+	                                   "on", "On", "ON" };
+	static const char *const no[] = { "n", "N", "no", "No", "NO", "false", "False", "FALSE",
+	                                  "off", "Off", "OFF", "~", "null", "Null", "NULL" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcmp(v, yes[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcmp(v, no[i]) == 0)
+			return 0;
+	return -1;
+}
+
 static int read_cluster(struct kc *k, yaml_node_t *cl, const char *name, struct av_k8s_conf *c)
 {
 	if (!cl)
@@ -101,9 +118,14 @@ static int read_cluster(struct kc *k, yaml_node_t *cl, const char *name, struct 
 	if (!server)
 		return fail(k, -EINVAL, "cluster \"%s\" has no server", name);
 	const char *insecure = scalar(k, cl, "insecure-skip-tls-verify");
-	if (insecure && strcmp(insecure, "true") == 0)
+	int skip = insecure ? yaml11_bool(insecure) : 0;
+	if (skip > 0)
 		return fail(k, -EINVAL, "cluster \"%s\" sets insecure-skip-tls-verify; amdvirt always "
 		            "verifies the API server's certificate (give certificate-authority instead)", name);
+	/* What kubectl would refuse to read is not taken as false either. */
+	if (skip < 0)
+		return fail(k, -EINVAL, "cluster \"%s\": insecure-skip-tls-verify '%.40s' is not a boolean",
+		            name, insecure);
 	if (strncmp(server, "https://", 8) != 0)
 		return fail(k, -EINVAL, "server %s is not https://", server);
 	size_t len = strlen(server);

@@ -7,8 +7,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "k8s/names.h"
 #include "k8s/node.h"
 #include "labels_patch.h"
+#include "textsafe.h"
 #include "util.h"
 
 /* Fresh reads after a 409 before giving up: each one means someone else
@@ -59,6 +61,12 @@ int av_k8s_apply_labels(struct av_k8s *k, const char *node, const struct av_labe
 	int ret = 0;
 
 	memset(res, 0, sizeof(*res));
+	/* Callers check the name where it is given; this keeps any other
+	 * caller from sending a path that reaches another object. */
+	if (!av_k8s_subdomain_ok(node, strlen(node))) {
+		av_set_cause(cause, "'%s' is not a node name", AV_SAFE(node));
+		return -EINVAL;
+	}
 	snprintf(path, sizeof(path), "/api/v1/nodes/%s", node);
 	snprintf(what, sizeof(what), "node \"%s\"", node);
 	for (int tries = 0; tries < CONFLICT_TRIES; tries++) {

@@ -13,14 +13,16 @@ struct av_apply_result {
 	char *patch;                 /* the merge patch sent, NULL when none */
 };
 
-/* The node's name: flag (--node-name), else $NODE_NAME; NULL when neither. */
+/* The node's name: flag (--node-name), else $NODE_NAME; NULL when neither.
+ * Not checked: k8s/names.h has the check for names from outside. */
 const char *av_k8s_node_name(const char *flag);
 
 /* GETs the Node, and when its owned labels differ from desired sends one
  * JSON merge patch (with the resourceVersion read, so a concurrent change
  * gives 409 and a fresh read).  Sends nothing when nothing changed.
- * Returns 0, or -EACCES (401/403), -ENOENT (no such node), -EIO, -ENOMEM
- * with *cause set to one line. */
+ * Returns 0, or -EINVAL (node is not a node name: nothing sent), -EACCES
+ * (401/403), -ENOENT (no such node), -EIO, -ENOMEM with *cause set to one
+ * line. */
 int av_k8s_apply_labels(struct av_k8s *k, const char *node, const struct av_labels *desired,
                         const struct av_config *cfg, struct av_apply_result *res, char **cause);
 void av_apply_result_clear(struct av_apply_result *res);

@@ -96,6 +96,18 @@ expect vfio-node "" 1 "vfio.modules fail host" "vfio.modules"
 expect amdgpu-not-blacklisted "" 0 "amdgpu.blacklist warn host; amdgpu.blacklist pass 0000:25:00.0" -
 expect gim-missing "--driver-type vf-passthrough" 1 "gim.installed fail host; gim.loaded warn host; gim.bound fail 0000:05:00.0; gim.bound fail 0000:25:00.0; gim.nodes skip host" "gim.installed gim.bound"
 expect gim-stale "" 0 "gim.loaded warn host" -
+expect gim-uncompressed "" 0 "all-pass" -
+check "check-gim-uncompressed: gim.installed found updates/dkms/gim.ko through modules.dep" \
+	$PY -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not any(c["id"] == "gim.installed" and c["evidence"]["path"].endswith("/updates/dkms/gim.ko") for c in d["checks"]))' \
+	"$TEST_TMP/out.json"
+expect gim-noparam "" 0 "gim.params pass 0000:05:00.0; gim.params pass 0000:25:00.0" -
+check "check-gim-noparam: gim.params does not call a loaded gim unloaded" \
+	$PY -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(any("not loaded" in (c["message"] or "") for c in d["checks"] if c["id"] == "gim.params"))' \
+	"$TEST_TMP/out.json"
 expect gim-rebuilt "" 0 "gim.loaded warn host" -
 cat >"$TEST_TMP/devconfig.json" <<'JSON'
 {"apiVersion": "amd.com/v1alpha1", "kind": "DeviceConfig",

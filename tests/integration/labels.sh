@@ -343,6 +343,30 @@ apply -- --node-name node2
 check "an unknown node exits 1" test "$RC" -eq 1
 check "an unknown node is named" grep -q 'node "node2" not found' "$T/err"
 
+# Names that would put another path in the URL: refused before any request.
+start_server
+apply -- --node-name '../namespaces/kube-system/configmaps/coredns'
+check "a node name with dot segments is a usage error (exit 2)" test "$RC" -eq 2
+check "the refusal is one line naming the value" \
+	sh -c "[ \$(wc -l <'$T/err') -eq 1 ] && grep -q -- \"--node-name '../namespaces/kube-system/configmaps/coredns': not a node name\" '$T/err'"
+check "no request reaches the server for a bad --node-name" q 'len(log) == 0'
+apply NODE_NAME=Node_1/.. --
+check "a bad NODE_NAME is a usage error (exit 2)" test "$RC" -eq 2
+check "a bad NODE_NAME is named" grep -q "NODE_NAME 'Node_1/..': not a node name" "$T/err"
+apply -- --deviceconfig 'kube-amd-gpu/../../../api/v1/nodes/node1'
+check "a --deviceconfig with dot segments is a usage error (exit 2)" test "$RC" -eq 2
+check "a bad --deviceconfig is named" grep -q -- "--deviceconfig 'kube-amd-gpu/../../../api/v1/nodes/node1'" "$T/err"
+check "no request reaches the server for bad names" q 'len(log) == 0'
+
+# A request timeout that cannot be read is refused, not replaced by the default.
+for v in abc 0 -1; do
+	apply AMDVIRT_API_TIMEOUT=$v --
+	check "AMDVIRT_API_TIMEOUT=$v is a usage error (exit 2)" test "$RC" -eq 2
+	check "AMDVIRT_API_TIMEOUT=$v: one line naming the variable" \
+		sh -c "[ \$(wc -l <'$T/err') -eq 1 ] && grep -q \"AMDVIRT_API_TIMEOUT '$v'\" '$T/err'"
+done
+check "no request is sent with a bad AMDVIRT_API_TIMEOUT" q 'len(log) == 0'
+
 # --- kubeconfig forms ----------------------------------------------------------
 b64() { base64 -w0 "$1"; }
 kubeconfig() { # kubeconfig FILE USER-YAML [CLUSTER-EXTRA]
@@ -396,6 +420,13 @@ kubeconfig "$T/kc-token" "    token: $TOKEN" "    insecure-skip-tls-verify: true
 check "insecure-skip-tls-verify is refused (exit 2)" test $? -eq 2
 check "insecure-skip-tls-verify refusal names it" grep -q "insecure-skip-tls-verify" "$T/err"
 check "insecure kubeconfig sends nothing" q 'len(log) == 0'
+for spelling in True yes ON; do
+	kubeconfig "$T/kc-token" "    token: $TOKEN" "    insecure-skip-tls-verify: $spelling"
+	"$AMDVIRT" --root "$HOST" labels --apply --kubeconfig "$T/kc-token" --node-name node1 >"$T/out" 2>"$T/err"
+	check "insecure-skip-tls-verify: $spelling is refused like true (exit 2)" test $? -eq 2
+	check "insecure-skip-tls-verify: $spelling refusal names it" grep -q "sets insecure-skip-tls-verify" "$T/err"
+done
+check "insecure kubeconfigs, every spelling, send nothing" q 'len(log) == 0'
 
 start_server
 kubeconfig "$T/kc-token" "    token: $TOKEN" ""
@@ -583,6 +614,21 @@ EOF2
 		wait_grep "$T/daemon.err" "device plugin amd.com/gpu"
 	stop_daemon
 	check "daemon without NODE_NAME: exits 0, sent nothing" sh -c "[ $DRC -eq 0 ] && [ ! -s '$T/log' ]"
+
+	# A bad node name stops the daemon before it serves or sends anything.
+	start_server
+	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" \
+		NODE_NAME='../namespaces/kube-system/configmaps/coredns' \
+		timeout 10 "$AMDVIRT" --root "$DH" daemon >"$T/out" 2>"$T/daemon.err"
+	check "daemon with a bad NODE_NAME exits 2" test $? -eq 2
+	check "daemon with a bad NODE_NAME names it" \
+		grep -q "NODE_NAME '../namespaces/kube-system/configmaps/coredns': not a node name" "$T/daemon.err"
+	check "daemon with a bad NODE_NAME served and sent nothing" \
+		sh -c "! grep -q 'device plugin' '$T/daemon.err' && [ ! -s '$T/log' ]"
+	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" NODE_NAME=node1 \
+		AMDVIRT_API_TIMEOUT=abc timeout 10 "$AMDVIRT" --root "$DH" daemon >"$T/out" 2>"$T/daemon.err"
+	check "daemon with AMDVIRT_API_TIMEOUT=abc exits 2 naming it" \
+		sh -c "[ $? -eq 2 ] && grep -q \"AMDVIRT_API_TIMEOUT 'abc'\" '$T/daemon.err' && [ ! -s '$T/log' ]"
 
 	# An explicit --kubeconfig that cannot be used stops the daemon before
 	# it serves anything.

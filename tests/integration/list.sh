@@ -171,4 +171,42 @@ check "no command, pipe: prints the tree" grep -q "0000:.*gim" "$TEST_TMP/plain.
 "$AMDVIRT" --demo list >"$TEST_TMP/demo.txt"
 check "--demo works from the build tree" grep -q "demo-gpu-01" "$TEST_TMP/demo.txt"
 
+# Hostile text from the host: a driver directory named with a byte that is
+# not UTF-8 and a terminal escape, the same in a driver_override and the
+# hostname.  JSON stays valid UTF-8; text output carries no ESC byte.
+EVIL=$TEST_TMP/evil
+cp -a "$(build_host mi300x-vf)" "$EVIL"
+bad=$(printf '\377\033[31mevil')
+mkdir "$EVIL/sys/bus/pci/drivers/$bad"
+ln -sfn "../../../../../../bus/pci/drivers/$bad" "$EVIL/sys/bus/pci/devices/0000:05:00.0/driver"
+printf '\377\033[2Jvfio-pci\n' >"$EVIL/sys/bus/pci/devices/0000:05:00.0/driver_override"
+printf 'node\033]0;owned\007\n' >"$EVIL/proc/sys/kernel/hostname"
+mkdir "$EVIL/sys/bus/pci/devices/$(printf '\033[31mjunk')"
+# valid_json FILE: strict UTF-8, and a JSON document the json module reads.
+valid_json() {
+	$PY -c 'import json, sys; json.loads(open(sys.argv[1], "rb").read().decode("utf-8", "strict"))' "$1"
+}
+no_esc() { ! grep -q "$(printf '\033')" "$1"; }
+"$AMDVIRT" --root "$EVIL" list --json >"$TEST_TMP/evil.json" 2>"$TEST_TMP/evil.err"
+check "hostile names: list --json is valid UTF-8 JSON" valid_json "$TEST_TMP/evil.json"
+check "hostile names: a byte that is not UTF-8 becomes U+FFFD, the escape stays a JSON escape" \
+	$PY -c 'import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+g = [g for g in d["gpus"] if g["bdf"] == "0000:05:00.0"][0]
+sys.exit(g["driver"] != "\ufffd\x1b[31mevil" or g["driver_override"] != "\ufffd\x1b[2Jvfio-pci"
+         or d["hostname"] != "node\x1b]0;owned\x07")' "$TEST_TMP/evil.json"
+"$AMDVIRT" --root "$EVIL" list >"$TEST_TMP/evil.txt" 2>>"$TEST_TMP/evil.err"
+check "hostile names: list prints no ESC byte" no_esc "$TEST_TMP/evil.txt"
+check "hostile names: list shows the driver escaped" grep -qF '\xff\x1b[31mevil' "$TEST_TMP/evil.txt"
+check "hostile names: list shows the hostname escaped" grep -qF 'node\x1b]0;owned\x07' "$TEST_TMP/evil.txt"
+set +e
+"$AMDVIRT" --root "$EVIL" check >"$TEST_TMP/evil-check.txt" 2>>"$TEST_TMP/evil.err"
+"$AMDVIRT" --root "$EVIL" check --json >"$TEST_TMP/evil-check.json" 2>>"$TEST_TMP/evil.err"
+set -e
+check "hostile names: check prints no ESC byte" no_esc "$TEST_TMP/evil-check.txt"
+check "hostile names: check names the driver escaped" grep -qF '\xff\x1b[31mevil' "$TEST_TMP/evil-check.txt"
+check "hostile names: check --json is valid UTF-8 JSON" valid_json "$TEST_TMP/evil-check.json"
+check "hostile names: the diagnostic names the entry escaped" grep -qF '\x1b[31mjunk: not a PCI address' "$TEST_TMP/evil.err"
+check "hostile names: no ESC byte on stderr" no_esc "$TEST_TMP/evil.err"
+
 finish

@@ -15,6 +15,8 @@
 
 #include "devconfig.h"
 #include "ids.h"
+#include "log.h"
+#include "textsafe.h"
 #include "util.h"
 
 static void test_parse_long(void **state)
@@ -200,6 +202,133 @@ static void test_config_file(void **state)
 	free(cause);
 }
 
+/* load_text TEXT LEN: av_config_load on a file holding exactly those bytes. */
+static int load_text(const char *text, size_t len, struct av_config *cfg, char **cause)
+{
+	char path[] = "/tmp/amdvirt-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+	int r = av_config_load(cfg, path, cause);
+	unlink(path);
+	return r;
+}
+
+/* A NUL in a string would make the field read as its prefix. */
+static void test_config_nul(void **state)
+{
+	(void)state;
+	struct av_config cfg;
+	char *cause = NULL;
+	const char *nul = "{\"spec\": {\"driver\": {\n\"driverType\": \"vf-passthrough\\u0000xyz\"}}}";
+	assert_int_equal(load_text(nul, strlen(nul), &cfg, &cause), -EINVAL);
+	assert_non_null(strstr(cause, ":2: \\u0000 (NUL) in a string"));
+	free(cause);
+	cause = NULL;
+	static const char raw[] = "{\"spec\": {\"driver\": {\"driverType\": \"vf-passthrough\0xyz\"}}}";
+	assert_int_equal(load_text(raw, sizeof(raw) - 1, &cfg, &cause), -EINVAL);
+	assert_non_null(strstr(cause, "a NUL byte"));
+	free(cause);
+	cause = NULL;
+	/* After the document counts too: the parser would stop at it. */
+	static const char after[] = "{}\0{\"spec\": 1}";
+	assert_int_equal(load_text(after, sizeof(after) - 1, &cfg, &cause), -EINVAL);
+	free(cause);
+	cause = NULL;
+	/* An escaped backslash before "u0000" is text, not a NUL. */
+	const char *text = "{\"metadata\": {\"name\": \"a\\\\u0000\"}, \"spec\": {\"driver\": {\"driverType\": \"vf-passthrough\"}}}";
+	assert_int_equal(load_text(text, strlen(text), &cfg, &cause), 0);
+	assert_string_equal(cfg.name, "a\\u0000");
+	assert_string_equal(cfg.driver_type, "vf-passthrough");
+	av_config_clear(&cfg);
+}
+
+static void test_utf8_seq(void **state)
+{
+	(void)state;
+	uint32_t cp;
+	assert_int_equal(av_utf8_seq("A", 1, &cp), 1);
+	assert_int_equal(cp, 'A');
+	assert_int_equal(av_utf8_seq("\xc3\xa9", 2, &cp), 2);
+	assert_int_equal(cp, 0xe9);
+	assert_int_equal(av_utf8_seq("\xe2\x82\xac", 3, &cp), 3);
+	assert_int_equal(cp, 0x20ac);
+	assert_int_equal(av_utf8_seq("\xf0\x9f\x98\x80", 4, &cp), 4);
+	assert_int_equal(cp, 0x1f600);
+	/* Not UTF-8: a lone continuation, 0xff, overlong forms, a surrogate,
+	 * above U+10FFFF, a sequence cut short by the end or by another byte. */
+	assert_int_equal(av_utf8_seq("\x80", 1, &cp), 0);
+	assert_int_equal(av_utf8_seq("\xff", 1, &cp), 0);
+	assert_int_equal(av_utf8_seq("\xc0\xaf", 2, &cp), 0);
+	assert_int_equal(av_utf8_seq("\xe0\x80\xaf", 3, &cp), 0);
+	assert_int_equal(av_utf8_seq("\xed\xa0\x80", 3, &cp), 0);
+	assert_int_equal(av_utf8_seq("\xf4\x90\x80\x80", 4, &cp), 0);
+	assert_int_equal(av_utf8_seq("\xe2\x82", 2, &cp), 0);
+	assert_int_equal(av_utf8_seq("\xe2\x82" "A", 3, &cp), 0);
+}
+
+static void test_text_escape(void **state)
+{
+	(void)state;
+	char out[64];
+	assert_string_equal(av_text_escape(out, sizeof(out), "\xff\x1b[31mevil"), "\\xff\\x1b[31mevil");
+	assert_string_equal(av_text_escape(out, sizeof(out), "a\nb\tc\x7f"), "a\\x0ab\\x09c\\x7f");
+	/* C1 controls (CSI is one in UTF-8 terminals) and a bidi override. */
+	assert_string_equal(av_text_escape(out, sizeof(out), "x\xc2\x9b" "1m\xe2\x80\xaey"), "x\\u009b1m\\u202ey");
+	assert_string_equal(av_text_escape(out, sizeof(out), "caf\xc3\xa9 \xe2\x82\xac"), "caf\xc3\xa9 \xe2\x82\xac");
+	assert_string_equal(av_text_escape(out, sizeof(out), NULL), "");
+	assert_string_equal(AV_SAFE("ok\x1b"), "ok\\x1b");
+	/* Too long: cut between characters, marked. */
+	char small[10];
+	assert_string_equal(av_text_escape(small, sizeof(small), "abcdefghijkl"), "abcdef...");
+	assert_string_equal(av_text_escape(small, sizeof(small), "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"),
+	                    "\xc3\xa9\xc3\xa9\xc3\xa9...");
+	assert_string_equal(av_text_escape(small, sizeof(small), "ab\x1b\x1b"), "ab\\x1b...");
+	assert_string_equal(av_text_escape(small, sizeof(small), "abcdefghi"), "abcdefghi");
+	/* Bytes after a NUL are text too when the length is given. */
+	assert_int_equal(av_text_escape_n(out, sizeof(out), "vf\0xyz", 6), 9);
+	assert_string_equal(out, "vf\\x00xyz");
+}
+
+static void test_json_print_utf8(void **state)
+{
+	(void)state;
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "driver", "\xff\x1b[31mevil\xe2\x82");
+	cJSON_AddStringToObject(doc, "\xfekey", "caf\xc3\xa9");
+	char *text = av_json_print(doc, false);
+	cJSON_Delete(doc);
+	assert_string_equal(text, "{\"driver\":\"\xef\xbf\xbd\\u001b[31mevil\xef\xbf\xbd\xef\xbf\xbd\","
+	                          "\"\xef\xbf\xbdkey\":\"caf\xc3\xa9\"}");
+	free(text);
+}
+
+/* The log sink escapes every message, so no argument can start a line of
+ * its own or reach the terminal as a control sequence. */
+static void test_log_escapes(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/amdvirt-log.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	av_log("Allocate for device %s", "7\namdvirt: forged line\x1b[2K\xff");
+	av_log("plain %d", 1);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	char buf[512] = "";
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	unlink(path);
+	assert_true(n > 0);
+	assert_string_equal(buf, "amdvirt: Allocate for device 7\\x0aamdvirt: forged line\\x1b[2K\\xff\n"
+	                         "amdvirt: plain 1\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +340,11 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_defaults_and_unknown),
 		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_config_nul),
+		cmocka_unit_test(test_utf8_seq),
+		cmocka_unit_test(test_text_escape),
+		cmocka_unit_test(test_json_print_utf8),
+		cmocka_unit_test(test_log_escapes),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }

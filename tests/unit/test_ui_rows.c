@@ -60,6 +60,27 @@ static void test_devices_tree(void **state)
 	av_model_free(&m);
 }
 
+/* A driver named with a terminal escape and a byte that is not UTF-8
+ * reaches the screen escaped: curses would otherwise pass it on. */
+static void test_hostile_driver(void **state)
+{
+	(void)state;
+	struct av_model m;
+	struct av_resources res;
+	struct ui_rows r;
+	fx_build(&m);
+	snprintf(m.funcs[2].driver, sizeof(m.funcs[2].driver), "%s", "\xff\x1b[31mevil");
+	assert_int_equal(av_resources_compute(&m, AV_NAMING_SINGLE, &res), 0);
+	ui_rows_init(&r);
+	ui_build_devices(&m, &res, &r);
+	assert_true(find_text(&r, "\\xff\\x1b[31mevil") >= 0);
+	for (int i = 0; i < r.n; i++)
+		assert_null(strchr(r.v[i].text, '\x1b'));
+	ui_rows_clear(&r);
+	av_resources_clear(&res);
+	av_model_free(&m);
+}
+
 static void test_device_detail(void **state)
 {
 	(void)state;
@@ -491,6 +512,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_devices_tree),
+		cmocka_unit_test(test_hostile_driver),
 		cmocka_unit_test(test_device_detail),
 		cmocka_unit_test(test_device_hw),
 		cmocka_unit_test(test_hwcache),
