@@ -105,13 +105,9 @@ static int reload_token(struct av_k8s *k, char **cause)
 	if (k->conf.token_host) {
 		n = av_read_all(k->conf.token_host, k->conf.token_file, TOKEN_MAX, &text);
 	} else {
-		FILE *f = fopen(k->conf.token_file, "re");
-		n = -errno;
-		if (f) {
-			text = calloc(1, TOKEN_MAX + 1);
-			n = text ? (ssize_t)fread(text, 1, TOKEN_MAX, f) : -ENOMEM;
-			fclose(f);
-		}
+		/* A FIFO or a directory planted as the token must not hang or
+		 * garble the agent: refused by name like any file we read. */
+		n = av_file_read_all(k->conf.token_file, TOKEN_MAX, &text);
 	}
 	if (n < 0) {
 		char path[4096];
@@ -119,7 +115,7 @@ static int reload_token(struct av_k8s *k, char **cause)
 			av_host_path(k->conf.token_host, k->conf.token_file, path, sizeof(path));
 		else
 			snprintf(path, sizeof(path), "%s", k->conf.token_file);
-		av_set_cause(cause, "token file %s: %s", path, strerror((int)-n));
+		av_set_cause(cause, "token file %s: %s", path, n == -EFBIG ? "too large" : av_strerror((int)n));
 		free(text);
 		return (int)n;
 	}

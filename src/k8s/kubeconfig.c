@@ -218,22 +218,14 @@ int av_k8s_conf_kubeconfig_text(const char *text, size_t len, const char *dir,
 
 int av_k8s_conf_kubeconfig(const char *path, struct av_k8s_conf *c, char **cause)
 {
-	FILE *f = fopen(path, "re");
 	memset(c, 0, sizeof(*c));
-	if (!f) {
-		int err = errno;
-		av_set_cause(cause, "kubeconfig %s: %s", path, strerror(err));
-		return -err;
+	char *text = NULL;
+	ssize_t len = av_file_read_all(path, KUBECONFIG_MAX, &text);
+	if (len < 0) {
+		av_set_cause(cause, "kubeconfig %s: %s", path, len == -EFBIG ? "too large" : av_strerror((int)len));
+		return len == -EFBIG ? -EINVAL : (int)len;
 	}
-	char *text = malloc(KUBECONFIG_MAX);
-	size_t n = text ? fread(text, 1, KUBECONFIG_MAX, f) : 0;
-	bool bad = ferror(f) || n == KUBECONFIG_MAX;
-	fclose(f);
-	if (!text || bad) {
-		av_set_cause(cause, "kubeconfig %s: %s", path, text ? "unreadable or too large" : "out of memory");
-		free(text);
-		return text ? -EINVAL : -ENOMEM;
-	}
+	size_t n = (size_t)len;
 	char *copy = strdup(path);
 	char *origin = av_strdup_printf("kubeconfig %s", path);
 	int r = -ENOMEM;

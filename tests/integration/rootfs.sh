@@ -141,6 +141,22 @@ check "FIFO --config: exit 2, one line naming it" \
 av 2 --root "$R" --config "$TEST_TMP" list
 check "directory --config: exit 2, says so" grep -qxF "amdvirt: $TEST_TMP: Is a directory" "$TEST_TMP/err"
 
+# The kubeconfig and its token file are read the same way: a FIFO planted
+# there is refused by name instead of hanging the agent.
+mkfifo "$TEST_TMP/kubeconfig.fifo" "$TEST_TMP/token.fifo"
+av - --root "$R" labels --apply --kubeconfig "$TEST_TMP/kubeconfig.fifo" --node-name node1
+check "FIFO kubeconfig: returns, naming it" err_has "kubeconfig $TEST_TMP/kubeconfig.fifo: not a regular file"
+cat >"$TEST_TMP/kc-fifo-token" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {tokenFile: $TEST_TMP/token.fifo}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+KC
+av - --root "$R" labels --apply --kubeconfig "$TEST_TMP/kc-fifo-token" --node-name node1
+check "FIFO token file: returns, naming it" err_has "token file $TEST_TMP/token.fifo: not a regular file"
+
 # Inspecting a tree writes nothing to it, hive ids in sysfs or not.
 R=$(tree inspect 6.1.0-99-other)
 tree_sum() { (cd "$R" && find . -printf '%p %y %s %m %l\n' | sort && find . -type f -exec md5sum {} + | sort) | md5sum; }
