@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "textsafe.h"
 #include "util.h"
 
 static __attribute__((format(printf, 3, 0))) int push_text(char ***arr, int *n, const char *fmt, va_list ap)
@@ -187,7 +188,7 @@ static void print_check(FILE *out, const struct av_step *s)
 	}
 }
 
-void av_plan_print_step(FILE *out, const struct av_step *s)
+static void print_step_raw(FILE *out, const struct av_step *s)
 {
 	switch (s->kind) {
 	case AV_STEP_WRITE:
@@ -226,7 +227,7 @@ void av_plan_print_step(FILE *out, const struct av_step *s)
 	fputc('\n', out);
 }
 
-void av_plan_print(FILE *out, const struct av_plan *p)
+static void print_plan_raw(FILE *out, const struct av_plan *p)
 {
 	fprintf(out, "%s\n", p->title ? p->title : "plan");
 	for (int i = 0; i < p->n_refusals; i++)
@@ -242,7 +243,7 @@ void av_plan_print(FILE *out, const struct av_plan *p)
 	fprintf(out, "  %2d. lock    %s\n", 0, AV_LOCK_FILE);
 	for (int i = 0; i < p->n_steps; i++) {
 		fprintf(out, "  %2d. ", i + 1);
-		av_plan_print_step(out, &p->steps[i]);
+		print_step_raw(out, &p->steps[i]);
 	}
 	fputs("  on failure: the unit being changed is restored to its recorded state:\n", out);
 	for (int u = 0; u < p->n_units; u++)
@@ -254,6 +255,53 @@ void av_plan_print(FILE *out, const struct av_plan *p)
 				fprintf(out, ", sriov_drivers_autoprobe %d", s->autoprobe);
 			fputc('\n', out);
 		}
+}
+
+/* A plan carries names read from the host (drivers, refusals quoting
+ * sysfs): it reaches a terminal or a log only escaped, line by line. */
+static void put_escaped(FILE *out, const char *text)
+{
+	char line[AV_SAFE_MAX];
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+		av_text_escape_n(line, sizeof(line), text, n);
+		fputs(line, out);
+		if (text[n] == '\n')
+			fputc('\n', out);
+		text += n + (text[n] == '\n');
+	}
+}
+
+typedef void (*render_fn)(FILE *, const void *);
+
+static void print_escaped(FILE *out, render_fn render, const void *what)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (!mem) {
+		fputs("(out of memory)\n", out);
+		return;
+	}
+	render(mem, what);
+	if (fclose(mem) == 0 && text)
+		put_escaped(out, text);
+	else
+		fputs("(out of memory)\n", out);
+	free(text);
+}
+
+static void render_step(FILE *out, const void *s) { print_step_raw(out, s); }
+static void render_plan(FILE *out, const void *p) { print_plan_raw(out, p); }
+
+void av_plan_print_step(FILE *out, const struct av_step *s)
+{
+	print_escaped(out, render_step, s);
+}
+
+void av_plan_print(FILE *out, const struct av_plan *p)
+{
+	print_escaped(out, render_plan, p);
 }
 
 void av_plan_clear(struct av_plan *p)

@@ -207,6 +207,15 @@ check "hostile names: check prints no ESC byte" no_esc "$TEST_TMP/evil-check.txt
 check "hostile names: check names the driver escaped" grep -qF '\xff\x1b[31mevil' "$TEST_TMP/evil-check.txt"
 check "hostile names: check --json is valid UTF-8 JSON" valid_json "$TEST_TMP/evil-check.json"
 check "hostile names: the diagnostic names the entry escaped" grep -qF '\x1b[31mjunk: not a PCI address' "$TEST_TMP/evil.err"
+# A plan names the driver it takes a function from: a VF on the same driver.
+ln -sfn "../../../../../../bus/pci/drivers/$bad" "$EVIL/sys/bus/pci/devices/0000:05:02.0/driver"
+"$AMDVIRT" --root "$EVIL" --driver-type vf-passthrough bind --dry-run 0000:05:02.0 \
+	>"$TEST_TMP/evil-plan.txt" 2>>"$TEST_TMP/evil.err" || true
+"$AMDVIRT" --root "$EVIL" --driver-type vf-passthrough bind --dry-run --json 0000:05:02.0 \
+	>"$TEST_TMP/evil-plan.json" 2>>"$TEST_TMP/evil.err" || true
+check "hostile names: a bind plan prints no ESC byte" no_esc "$TEST_TMP/evil-plan.txt"
+check "hostile names: the bind plan names the driver escaped" grep -qF '\xff\x1b[31mevil' "$TEST_TMP/evil-plan.txt"
+check "hostile names: bind --json is valid UTF-8 JSON" valid_json "$TEST_TMP/evil-plan.json"
 check "hostile names: no ESC byte on stderr" no_esc "$TEST_TMP/evil.err"
 
 finish
