@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actions.h"
+#include "actions/actions.h"
 #include "console.h"
 
 #define MAX_BDFS 64

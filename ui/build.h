@@ -6,11 +6,11 @@
 
 #include <stddef.h>
 
-#include "checks.h"
-#include "details.h"
-#include "labels.h"
-#include "model.h"
-#include "resources.h"
+#include "checks/checks.h"
+#include "host/details.h"
+#include "labels/labels.h"
+#include "host/model.h"
+#include "host/resources.h"
 #include "rows.h"
 
 /* A one-word verdict on a GPU function for the mode ("ready", "in use",

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "actions.h"
+#include "actions/actions.h"
 #include "build.h"
-#include "kubevirt.h"
+#include "labels/kubevirt.h"
 #include "yaml.h"
 
 void ui_build_kubevirt_snippet(const struct av_model *m, const struct av_resources *res,

@@ -17,10 +17,10 @@
 
 #include "build.h"
 #include "console.h"
-#include "discover.h"
-#include "evloop.h"
+#include "host/discover.h"
+#include "base/evloop.h"
 #include "journal.h"
-#include "util.h"
+#include "base/util.h"
 #include "watch.h"
 
 #define REFRESH_MS 5000

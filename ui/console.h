@@ -7,11 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "checks.h"
-#include "cli.h"
+#include "checks/checks.h"
+#include "cli/cli.h"
 #include "hwcache.h"
 #include "keys.h"
-#include "labels.h"
+#include "labels/labels.h"
 #include "rows.h"
 #include "term.h"
 #include "view.h"

@@ -5,9 +5,9 @@
 #ifndef UI_HWCACHE_H
 #define UI_HWCACHE_H
 
-#include "details.h"
-#include "host.h"
-#include "model.h"
+#include "host/details.h"
+#include "host/host.h"
+#include "host/model.h"
 
 struct ui_hwcache_entry {
 	char bdf[AV_BDF_LEN];

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "rows.h"
-#include "textsafe.h"
+#include "base/textsafe.h"
 
 void ui_rows_init(struct ui_rows *r)
 {

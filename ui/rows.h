@@ -7,8 +7,8 @@
 
 #include <stdbool.h>
 
-#include "model.h"
-#include "resources.h"
+#include "host/model.h"
+#include "host/resources.h"
 
 /* Semantic colours; the terminal layer maps them to attributes. */
 enum ui_tone {

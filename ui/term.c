@@ -12,7 +12,7 @@
 
 #include "keys.h"
 #include "term.h"
-#include "util.h"
+#include "base/util.h"
 
 static volatile sig_atomic_t quit_requested;
 /* The real stderr for the crash handler, which has no other way to it. */

@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "host.h"
+#include "host/host.h"
 
 struct ui_watch;
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "targets.h"
-#include "util.h"
+#include "actions/targets.h"
+#include "base/util.h"
 
 #define TRY(x) do { int r_ = (x); if (r_ < 0) return r_; } while (0)
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "modprobe.h"
+#include "actions/internal.h"
+#include "host/modprobe.h"
 
 #define BLACKLIST_FILE "/etc/modprobe.d/blacklist-amdgpu.conf"
 #define MARK "# added by amdvirt (spec.driver.blacklist)"

@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "kmod.h"
-#include "lock.h"
-#include "sigdefer.h"
-#include "state.h"
-#include "util.h"
+#include "actions/internal.h"
+#include "actions/kmod.h"
+#include "actions/lock.h"
+#include "actions/sigdefer.h"
+#include "actions/state.h"
+#include "base/util.h"
 
 #define LOCK_WAIT_MS 10000
 

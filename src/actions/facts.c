@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "util.h"
+#include "actions/internal.h"
+#include "base/util.h"
 
 static int read_int(struct av_host *host, const char *bdf, const char *attr, int dflt)
 {

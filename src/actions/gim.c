@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state.h"
-#include "targets.h"
-#include "util.h"
+#include "actions/state.h"
+#include "actions/targets.h"
+#include "base/util.h"
 
 #define TRY(x) do { int r_ = (x); if (r_ < 0) return r_; } while (0)
 #define GIM_SYS "/sys/module/gim"

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state.h"
-#include "targets.h"
-#include "util.h"
+#include "actions/state.h"
+#include "actions/targets.h"
+#include "base/util.h"
 
 #define GIM_SYS "/sys/module/gim"
 

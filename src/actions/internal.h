@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "actions.h"
+#include "actions/actions.h"
 
 #define AV_DEVICES "/sys/bus/pci/devices"
 #define AV_DRIVERS "/sys/bus/pci/drivers"

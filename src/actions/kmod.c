@@ -10,9 +10,9 @@
 
 #include <libkmod.h>
 
-#include "kmod.h"
-#include "modprobe.h"
-#include "util.h"
+#include "actions/kmod.h"
+#include "host/modprobe.h"
+#include "base/util.h"
 
 static const struct av_kmod_ops *ops;
 static void *ops_user;

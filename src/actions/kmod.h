@@ -3,7 +3,7 @@
 #ifndef AV_ACTIONS_KMOD_H
 #define AV_ACTIONS_KMOD_H
 
-#include "host.h"
+#include "host/host.h"
 
 struct av_kmod_ops {
 	/* module is a name ("vfio-pci") or a .ko path; params "a=1 b=2" or "".

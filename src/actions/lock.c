@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "lock.h"
-#include "util.h"
+#include "actions/internal.h"
+#include "actions/lock.h"
+#include "base/util.h"
 
 int av_lock_take(struct av_host *host, int wait_ms, char **cause)
 {

@@ -1,7 +1,7 @@
 #ifndef AV_ACTIONS_LOCK_H
 #define AV_ACTIONS_LOCK_H
 
-#include "host.h"
+#include "host/host.h"
 
 /* Takes ROOT/run/amdvirt.lock (flock, exclusive), waiting up to wait_ms for
  * another amdvirt to finish.  Returns the descriptor, or -errno with *cause. */

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "internal.h"
+#include "actions/internal.h"
 
 const char *av_manage_off_reason(const struct av_model *m)
 {

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "textsafe.h"
-#include "util.h"
+#include "actions/internal.h"
+#include "base/textsafe.h"
+#include "base/util.h"
 
 static __attribute__((format(printf, 3, 0))) int push_text(char ***arr, int *n, const char *fmt, va_list ap)
 {

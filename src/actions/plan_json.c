@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "internal.h"
+#include "actions/internal.h"
 
 static const char *step_op(const struct av_step *s)
 {

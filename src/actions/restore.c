@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "util.h"
+#include "actions/internal.h"
+#include "base/util.h"
 
 static int put(struct av_host *host, const char *path, const char *value, FILE *log, int *first)
 {

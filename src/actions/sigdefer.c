@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "sigdefer.h"
+#include "actions/sigdefer.h"
 
 static const int deferred[] = { SIGINT, SIGTERM, SIGHUP };
 

@@ -6,9 +6,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "internal.h"
-#include "state.h"
-#include "util.h"
+#include "actions/internal.h"
+#include "actions/state.h"
+#include "base/util.h"
 
 #define STATE_MAX (4 * 1024 * 1024)
 

@@ -4,7 +4,7 @@
 #ifndef AV_ACTIONS_STATE_H
 #define AV_ACTIONS_STATE_H
 
-#include "actions.h"
+#include "actions/actions.h"
 
 struct av_state_entry {
 	struct av_saved_func f;  /* f.binding: a bind record; f.autoprobe >= 0: an autoprobe record */

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "targets.h"
-#include "util.h"
+#include "actions/targets.h"
+#include "base/util.h"
 
 bool av_int_has(const int *arr, int n, int v)
 {

@@ -1,7 +1,7 @@
 #ifndef AV_ACTIONS_TARGETS_H
 #define AV_ACTIONS_TARGETS_H
 
-#include "internal.h"
+#include "actions/internal.h"
 
 struct av_targets {
 	int *funcs;              /* model indexes, as named */

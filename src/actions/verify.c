@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
-#include "util.h"
+#include "actions/internal.h"
+#include "base/util.h"
 
 static int settle_ms = 5000;
 

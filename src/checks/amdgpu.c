@@ -11,7 +11,7 @@
 #include <libkmod.h>
 
 #include "checks/ck.h"
-#include "modprobe.h"
+#include "host/modprobe.h"
 #include "checks/cmdline.h"
 
 static bool real_cmdline_blacklists_amdgpu(void)

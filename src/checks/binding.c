@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "checks/ck.h"
-#include "util.h"
+#include "base/util.h"
 
 static bool dma_safe(const struct av_func *f)
 {

@@ -11,7 +11,7 @@
 #include "checks/ck.h"
 #include "checks/cmdline.h"
 #include "checks/grub.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Parameters whose presence changes what passthrough sees after a reboot. */
 static bool param_matters(const char *tok)

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "checks/ck.h"
-#include "util.h"
+#include "base/util.h"
 
 static const struct av_check_def catalogue[] = {
 	{ "platform.virt", CK_ALL, ck_platform_virt },

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "checks.h"
+#include "checks/checks.h"
 
 /* Modes a catalogue entry applies to. */
 enum {

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "checks/ck.h"
-#include "pcires.h"
-#include "util.h"
+#include "host/pcires.h"
+#include "base/util.h"
 
 const uint8_t *ck_config(struct av_ck *c, int i, int *len, int *err)
 {

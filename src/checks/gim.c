@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "checks/ck.h"
-#include "util.h"
+#include "base/util.h"
 
 static void bound_vf_mode(struct av_ck *c)
 {

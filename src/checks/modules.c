@@ -17,9 +17,9 @@
 #include <libkmod.h>
 
 #include "checks/ck.h"
-#include "modprobe.h"
+#include "host/modprobe.h"
 #include "checks/cmdline.h"
-#include "util.h"
+#include "base/util.h"
 
 struct ck_kmod {
 	struct kmod_ctx *ctx;

@@ -10,7 +10,7 @@
 
 #include "checks/ck.h"
 #include "checks/pcicfg.h"
-#include "pcires.h"
+#include "host/pcires.h"
 
 static void pci_above_4g_one(struct av_ck *c, int idx, const struct av_func *f)
 {

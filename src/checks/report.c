@@ -5,7 +5,7 @@
 #include <cjson/cJSON.h>
 
 #include "checks/report.h"
-#include "textsafe.h"
+#include "base/textsafe.h"
 
 static const char *const labels[] = {
 	[AV_CHECK_PASS] = "PASS", [AV_CHECK_NOTE] = "NOTE", [AV_CHECK_SKIP] = "SKIP",

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "checks.h"
+#include "checks/checks.h"
 
 struct cJSON;
 

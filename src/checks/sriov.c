@@ -10,7 +10,7 @@
 
 #include "checks/ck.h"
 #include "checks/pcicfg.h"
-#include "pcires.h"
+#include "host/pcires.h"
 
 /* Routing ID of VF k (0-based). */
 static unsigned vf_rid(const struct av_func *pf, unsigned offset, unsigned stride, unsigned k)

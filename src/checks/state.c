@@ -11,7 +11,7 @@
 #include "actions/internal.h"
 #include "actions/state.h"
 #include "checks/ck.h"
-#include "util.h"
+#include "base/util.h"
 
 static void judge_bind(struct av_ck *c, const struct av_saved_func *rec, const struct av_fn_facts *f)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "checks/ck.h"
-#include "host.h"
+#include "host/host.h"
 
 static void topology_numa_one(struct av_ck *c, int idx, const struct av_func *f)
 {

@@ -9,7 +9,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "evloop.h"
+#include "base/evloop.h"
 
 struct av_grpc_client;
 

@@ -11,7 +11,7 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include "evloop.h"
+#include "base/evloop.h"
 
 struct av_h2conn {
 	struct av_loop *loop;

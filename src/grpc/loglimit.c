@@ -1,7 +1,7 @@
 #include "config.h"
 
 #include "grpc/loglimit.h"
-#include "log.h"
+#include "base/log.h"
 
 void av_loglimit_flush(struct av_loglimit *l, int64_t now)
 {

@@ -14,7 +14,7 @@
 #include "grpc/loglimit.h"
 #include "grpc/reqcheck.h"
 #include "grpc/server.h"
-#include "log.h"
+#include "base/log.h"
 
 /* Limits peers can push us to (kubelet needs one connection with a handful
  * of streams and messages of a few KiB).  What they bound together is in

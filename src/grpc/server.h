@@ -15,7 +15,7 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "evloop.h"
+#include "base/evloop.h"
 #include "grpc/frame.h"
 
 struct av_grpc_server;

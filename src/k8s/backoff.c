@@ -5,8 +5,8 @@
 #include <stdlib.h>
 
 #include "k8s/client.h"
-#include "textsafe.h"
-#include "util.h"
+#include "base/textsafe.h"
+#include "base/util.h"
 
 #define TIMEOUT_DEFAULT_MS 30000
 

@@ -9,7 +9,7 @@
 
 #include "k8s/client.h"
 #include "k8s/curl_dl.h"
-#include "util.h"
+#include "base/util.h"
 
 #define BODY_MAX (64u << 20)
 #define TOKEN_MAX (64 << 10)

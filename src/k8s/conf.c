@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "k8s/conf.h"
-#include "util.h"
+#include "base/util.h"
 
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 #define CA_MAX (1 << 20)

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "host.h"
+#include "host/host.h"
 
 /* A PEM object in memory (from a -data field or a file under ROOT). */
 struct av_blob {

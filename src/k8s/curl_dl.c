@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "k8s/curl_dl.h"
-#include "util.h"
+#include "base/util.h"
 
 static struct av_curl table;
 static const struct av_curl *loaded;

@@ -9,7 +9,7 @@
 
 #include "k8s/deviceconfig.h"
 #include "k8s/names.h"
-#include "util.h"
+#include "base/util.h"
 
 int av_k8s_get_deviceconfig(struct av_k8s *k, const char *ref, struct av_config *cfg,
                             char **cause)

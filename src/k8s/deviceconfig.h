@@ -2,7 +2,7 @@
 #ifndef AV_K8S_DEVICECONFIG_H
 #define AV_K8S_DEVICECONFIG_H
 
-#include "devconfig.h"
+#include "host/devconfig.h"
 #include "k8s/client.h"
 
 /* Reads the DeviceConfig "NS/NAME" into cfg (same fields as the file form).

@@ -12,7 +12,7 @@
 #include <yaml.h>
 
 #include "k8s/conf.h"
-#include "util.h"
+#include "base/util.h"
 
 #define KUBECONFIG_MAX (4 << 20)
 

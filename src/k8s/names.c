@@ -6,8 +6,8 @@
 
 #include "k8s/names.h"
 #include "k8s/node.h"
-#include "textsafe.h"
-#include "util.h"
+#include "base/textsafe.h"
+#include "base/util.h"
 
 static bool alnum_lower(char c)
 {

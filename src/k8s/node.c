@@ -9,9 +9,9 @@
 
 #include "k8s/names.h"
 #include "k8s/node.h"
-#include "labels_patch.h"
-#include "textsafe.h"
-#include "util.h"
+#include "labels/patch.h"
+#include "base/textsafe.h"
+#include "base/util.h"
 
 /* Fresh reads after a 409 before giving up: each one means someone else
  * wrote the Node between our read and our write, which is rare. */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "k8s/client.h"
-#include "labels.h"
+#include "labels/labels.h"
 
 struct av_apply_result {
 	int n_set;                   /* labels added or changed */

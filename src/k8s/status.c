@@ -8,7 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "k8s/client.h"
-#include "util.h"
+#include "base/util.h"
 
 /* The Status object's message, which names the user the server saw. */
 static char *server_message(const struct av_k8s_response *r)

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "model.h"
-#include "resources.h"
+#include "host/model.h"
+#include "host/resources.h"
 
 /* Index of the device with this ID, or -1. */
 int av_alloc_find(const struct av_resources *r, const char *id);

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 #include "plugin/alloc.h"
 #include "plugin/service.h"
-#include "proto/deviceplugin.pb-c.h"
+#include "plugin/deviceplugin.pb-c.h"
 
 #define WHY_MAX 1024
 

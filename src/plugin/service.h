@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 #include "grpc/server.h"
-#include "model.h"
-#include "resources.h"
+#include "host/model.h"
+#include "host/resources.h"
 
 struct av_plugin {
 	struct av_model model;

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "host.h"
+#include "host/host.h"
 
 struct fk;
 

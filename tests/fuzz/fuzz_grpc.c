@@ -15,12 +15,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "evloop.h"
+#include "base/evloop.h"
 #include "grpc/frame.h"
 #include "grpc/server.h"
 #include "plugin/alloc.h"
 #include "plugin/service.h"
-#include "proto/deviceplugin.pb-c.h"
+#include "plugin/deviceplugin.pb-c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,9 +9,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "devconfig.h"
+#include "host/devconfig.h"
 #include "k8s/conf.h"
-#include "labels_patch.h"
+#include "labels/patch.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

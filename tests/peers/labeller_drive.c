@@ -21,8 +21,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "labeller.h"
-#include "labeller_worker.h"
+#include "agent/labeller.h"
+#include "agent/labeller_worker.h"
 
 static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

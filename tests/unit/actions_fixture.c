@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "actions_fixture.h"
-#include "mode.h"
+#include "host/mode.h"
 
 void fx_setup(struct fx *x)
 {

@@ -3,8 +3,8 @@
 #ifndef ACTIONS_FIXTURE_H
 #define ACTIONS_FIXTURE_H
 
-#include "actions.h"
-#include "discover.h"
+#include "actions/actions.h"
+#include "host/discover.h"
 #include "fakekernel/fakekernel.h"
 
 struct fx {

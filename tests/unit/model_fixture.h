@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model.h"
-#include "util.h"
+#include "host/model.h"
+#include "base/util.h"
 
 /* Adds a function and returns its index; numa -1 for none. */
 static int fx_add(struct av_model *m, const char *bdf, uint16_t vendor, uint16_t device, uint32_t cls,

@@ -24,8 +24,8 @@
 
 #include "actions/kmod.h"
 #include "actions_fixture.h"
-#include "checks.h"
-#include "mode.h"
+#include "checks/checks.h"
+#include "host/mode.h"
 
 static int setup(void **state)
 {

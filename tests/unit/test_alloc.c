@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "model.h"
+#include "host/model.h"
 #include "plugin/alloc.h"
-#include "resources.h"
+#include "host/resources.h"
 
 /* n devices, one function each (VF "0000:XX:02.0" of group 100+i), NUMA
  * node i / per_node, hive i / hive_size (-1: no hives). */

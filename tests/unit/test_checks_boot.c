@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "checks.h"
-#include "discover.h"
+#include "checks/checks.h"
+#include "host/discover.h"
 #include "tmptree.h"
 
 static int setup(void **state)

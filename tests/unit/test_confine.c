@@ -22,10 +22,10 @@
 
 #include "actions/kmod.h"
 #include "actions/lock.h"
-#include "cli.h"
-#include "host.h"
-#include "inroot.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "host/host.h"
+#include "host/inroot.h"
+#include "base/util.h"
 #include "tmptree.h"
 
 /* Outside the root: nothing here may change. */

@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "details.h"
-#include "pcires.h"
+#include "host/details.h"
+#include "host/pcires.h"
 #include "tmptree.h"
 
 /* An MI300X PF as Linux 6.8 prints it: 64 GiB framebuffer and 2 MiB

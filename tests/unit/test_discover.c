@@ -15,10 +15,10 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "discover.h"
+#include "host/discover.h"
 #include "fakehost/fakehost.h"
-#include "hives.h"
-#include "pcidb.h"
+#include "host/hives.h"
+#include "host/pcidb.h"
 
 static char base[PATH_MAX];
 

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "host.h"
+#include "host/host.h"
 #include "tmptree.h"
 
 static int setup(void **state)

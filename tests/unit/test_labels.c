@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labels.h"
+#include "labels/labels.h"
 
 /* Functions must be added in BDF order (the model is sorted by BDF). */
 static int add_func(struct av_model *m, const char *bdf, uint16_t device, enum av_role role,

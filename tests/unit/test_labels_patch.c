@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "labels_patch.h"
+#include "labels/patch.h"
 
 static char k_mode[] = "amd.com/gpu.mode", v_mode[] = "vf-passthrough";
 static char k_bmode[] = "beta.amd.com/gpu.mode";

@@ -11,10 +11,10 @@
 
 #include <cmocka.h>
 
-#include "mode.h"
-#include "model.h"
-#include "resources.h"
-#include "util.h"
+#include "host/mode.h"
+#include "host/model.h"
+#include "host/resources.h"
+#include "base/util.h"
 
 #include "model_fixture.h"
 

@@ -13,11 +13,11 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
-#include "devconfig.h"
-#include "ids.h"
-#include "log.h"
-#include "textsafe.h"
-#include "util.h"
+#include "host/devconfig.h"
+#include "host/ids.h"
+#include "base/log.h"
+#include "base/textsafe.h"
+#include "base/util.h"
 
 static void test_parse_long(void **state)
 {

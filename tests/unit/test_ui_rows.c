@@ -12,7 +12,7 @@
 #include "build.h"
 #include "hwcache.h"
 #include "journal.h"
-#include "kubevirt.h"
+#include "labels/kubevirt.h"
 #include "yaml.h"
 #include "ui_fixture.h"
 

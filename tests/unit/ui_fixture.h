@@ -4,7 +4,7 @@
 #ifndef TEST_UI_FIXTURE_H
 #define TEST_UI_FIXTURE_H
 
-#include "mode.h"
+#include "host/mode.h"
 #include "model_fixture.h"
 
 /* Indexes: 0 bridge, 1 PF a, 2 VF a0 (vfio), 3 VF a1 (none), 4 PF b,

@@ -1,0 +1,103 @@
+/* State shared by the daemon's files (not an interface). */
+#ifndef AV_DAEMON_INT_H
+#define AV_DAEMON_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cli/cli.h"
+#include "base/evloop.h"
+#include "grpc/client.h"
+#include "grpc/server.h"
+#include "k8s/client.h"
+#include "agent/labeller_worker.h"
+#include "agent/plan_runner.h"
+#include "plugin/service.h"
+
+#define AV_PLUGIN_DIR "/var/lib/kubelet/device-plugins"
+
+enum av_reg_state { AV_REG_IDLE, AV_REG_INFLIGHT, AV_REG_DONE };
+
+struct av_daemon {
+	struct av_cli *cli;
+	struct av_loop *loop;
+	struct av_plugin plugin;
+	struct av_grpc_server *server;
+
+	char resource[64];
+	char sock_name[128];           /* "amdvirt-amd_com_gpu.sock" */
+	char dir[PATH_MAX];            /* ROOT + AV_PLUGIN_DIR */
+	int dirfd;
+	dev_t sock_dev;
+	ino_t sock_ino;                /* of our socket, to tell our own unlink apart */
+
+	struct av_grpc_client *kubelet;
+	enum av_reg_state reg;
+	struct av_timer *reg_timer;
+	int backoff;                   /* index into the retry delays */
+	bool absent_logged;
+	int quick_retries;             /* kubelet.sock just appeared */
+
+	int ino_fd;
+	int wd_plugins, wd_vfio, wd_dev, wd_dri;
+	int uevent_fd;
+	struct av_timer *rescan_timer;
+	struct av_timer *resync_timer;
+	int resync_ms;
+
+	struct av_k8s *k8s;            /* API client until the labeller takes it */
+	struct av_labeller *labeller;  /* NULL without API access */
+	bool labels_force;             /* the next feed re-reads the Node (resync) */
+	bool labels_noted;
+
+	bool drivers_announced;        /* driver management said whether it is on */
+	char *drivers_said;            /* the last refusal or state logged, not repeated */
+	double drivers_hold_until;     /* after a failed plan: no new attempt before this */
+	int drivers_failures;          /* in a row, for the pause */
+	struct av_timer *drivers_timer; /* the attempt after the pause */
+	struct av_plan_runner *drivers_runner; /* runs plans off the loop's thread */
+
+	int sig_fd;
+	bool stopping;
+	double started_ms;             /* for the figures in the log */
+	double scan_ms;                /* duration of the last discovery */
+};
+
+/* daemon_scan.c */
+/* Opens ROOT and loads --config once.  Returns 0 or -errno (reported). */
+int av_daemon_open_host(struct av_cli *cli);
+int av_daemon_watch_init(struct av_daemon *d);
+void av_daemon_watch_close(struct av_daemon *d);
+/* Re-reads the host and hands the list to the plugin (first: print the
+ * model's diagnostics).  Returns 0 or -errno. */
+int av_daemon_rescan(struct av_daemon *d, bool first);
+void av_daemon_rescan_soon(struct av_daemon *d);
+/* Watches the plugin directory once it exists.  Returns the watch or -1. */
+int av_daemon_watch_plugins(struct av_daemon *d);
+
+/* daemon_labels.c */
+/* Opens the API client named by --kubeconfig and reads --deviceconfig.
+ * Returns 0 or -errno (reported). */
+int av_daemon_labels_prepare(struct av_daemon *d);
+/* Starts the labeller thread when API access is configured and hands it
+ * the current labels; logs why not otherwise. */
+void av_daemon_labels_start(struct av_daemon *d);
+/* Hands the labels of the current model to the labeller (if any). */
+void av_daemon_labels_feed(struct av_daemon *d);
+void av_daemon_labels_stop(struct av_daemon *d);
+
+/* daemon_drivers.c */
+/* Runs the next driver-management plan for the model just read (if the
+ * DeviceConfig asks for management), and asks for a rescan when it ran. */
+void av_daemon_drivers(struct av_daemon *d, const struct av_model *m);
+void av_daemon_drivers_clear(struct av_daemon *d);
+
+/* daemon.c */
+void av_daemon_restart(struct av_daemon *d, const char *why);
+void av_daemon_register_now(struct av_daemon *d);
+/* "amdvirt-amd_com_gpu.sock" for "amd.com/gpu" (contract section 4). */
+void av_daemon_socket_name(const char *resource, char *buf, size_t size);
+
+#endif

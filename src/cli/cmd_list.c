@@ -1,0 +1,32 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/cli.h"
+#include "cli/list.h"
+
+int av_cmd_list(struct av_cli *cli)
+{
+	struct av_model m;
+	struct av_resources res;
+	int rc = av_cli_discover(cli, &m);
+	if (rc != AV_EXIT_OK) {
+		av_model_free(&m);
+		return rc;
+	}
+	if (av_resources_compute(&m, av_cli_naming(cli), &res) < 0) {
+		fprintf(stderr, "amdvirt: out of memory\n");
+		av_model_free(&m);
+		return AV_EXIT_USAGE;
+	}
+	if (cli->json)
+		rc = av_cli_print_json(av_list_json(&m, &res));
+	else
+		av_list_text(stdout, &m, &res, av_cli_colour());
+	av_resources_clear(&res);
+	av_model_free(&m);
+	if (fflush(stdout) != 0)
+		rc = AV_EXIT_USAGE;
+	return rc;
+}
