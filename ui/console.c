@@ -17,6 +17,7 @@
 
 #include "build.h"
 #include "console.h"
+#include "ui.h"
 #include "host/discover.h"
 #include "base/evloop.h"
 #include "journal.h"
@@ -186,7 +187,7 @@ void ui_console_rebuild(struct ui_console *c)
 
 static void derive(struct ui_console *c)
 {
-	if (av_resources_compute(&c->model, av_cli_naming(c->cli), &c->res) < 0)
+	if (av_resources_compute(&c->model, av_opts_naming(c->cli), &c->res) < 0)
 		memset(&c->res, 0, sizeof(c->res));
 	struct av_label_facts facts;
 	memset(&facts, 0, sizeof(facts));
@@ -208,9 +209,9 @@ static void release_model(struct ui_console *c)
 /* Reads the host again with what the first discovery opened. */
 static int rescan(struct ui_console *c)
 {
-	struct av_cli *cli = c->cli;
+	struct av_opts *cli = c->cli;
 	struct av_discover_opts opts;
-	av_cli_discover_opts(cli, &opts);
+	av_opts_discover_opts(cli, &opts);
 	struct av_model m;
 	int r = av_discover(cli->host, &opts, &m);
 	if (r < 0) {
@@ -245,7 +246,7 @@ static void run_checks(struct ui_console *c)
 /* The demo host, when it is there. */
 static char *find_demo(void)
 {
-	char *demo = av_cli_demo_root();
+	char *demo = av_opts_demo_root();
 	if (demo && access(demo, F_OK) != 0) {
 		free(demo);
 		demo = NULL;
@@ -258,7 +259,7 @@ static char *find_demo(void)
 static int open_host(struct ui_console *c)
 {
 	struct av_model m;
-	int rc = av_cli_discover(c->cli, &m);
+	int rc = av_opts_discover(c->cli, &m);
 	if (rc != AV_EXIT_OK) {
 		av_model_free(&m);
 		return rc;
@@ -273,7 +274,7 @@ static int open_host(struct ui_console *c)
 
 int ui_console_open_demo(struct ui_console *c)
 {
-	struct av_cli *cli = c->cli;
+	struct av_opts *cli = c->cli;
 	if (cli->demo || !c->demo_dir || c->model.n_gpus > 0) {
 		ui_console_status(c, "%s", cli->demo ? "This is the demo host already."
 		                           : c->model.n_gpus > 0 ? "This host has AMD GPUs; the demo is for hosts without."
@@ -398,7 +399,7 @@ static void console_free(struct ui_console *c)
 	free(c->demo_dir);
 }
 
-int av_cmd_console(struct av_cli *cli)
+int av_cmd_console(struct av_opts *cli)
 {
 	int64_t started = av_now_ms();
 	struct ui_console c;

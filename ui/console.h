@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "checks/checks.h"
-#include "cli/cli.h"
+#include "host/opts.h"
 #include "hwcache.h"
 #include "keys.h"
 #include "labels/labels.h"
@@ -29,7 +29,7 @@ enum ui_flags {
 struct ui_watch;
 
 struct ui_console {
-	struct av_cli *cli;
+	struct av_opts *cli;
 	struct ui_term term;
 	struct ui_watch *watch;
 

@@ -262,7 +262,7 @@ static void drain(struct av_daemon *d)
 	}
 }
 
-int av_daemon_run(struct av_cli *cli)
+int av_daemon_run(struct av_opts *cli)
 {
 	struct av_daemon d = { .cli = cli, .dirfd = -1, .ino_fd = -1, .uevent_fd = -1,
 	                       .sig_fd = -1, .wd_plugins = -1, .wd_vfio = -1, .wd_dev = -1,
@@ -292,7 +292,7 @@ int av_daemon_run(struct av_cli *cli)
 	/* With single naming the resource does not depend on the host, so the
 	 * Register call goes out first and kubelet works on it while the host
 	 * is read (its dial-back is answered once the loop runs). */
-	early = av_cli_naming(cli) == AV_NAMING_SINGLE;
+	early = av_opts_naming(cli) == AV_NAMING_SINGLE;
 	if (early) {
 		snprintf(d.resource, sizeof(d.resource), "%s",
 		         av_resource_name(AV_MODE_NONE, AV_NAMING_SINGLE));

@@ -5,9 +5,9 @@
 #ifndef AV_DAEMON_H
 #define AV_DAEMON_H
 
-#include "cli/cli.h"
+#include "host/opts.h"
 
 /* Runs until SIGTERM/SIGINT.  Returns an exit code (contract section 1). */
-int av_daemon_run(struct av_cli *cli);
+int av_daemon_run(struct av_opts *cli);
 
 #endif

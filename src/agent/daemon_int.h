@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "cli/cli.h"
+#include "host/opts.h"
 #include "base/evloop.h"
 #include "grpc/client.h"
 #include "grpc/server.h"
@@ -21,7 +21,7 @@
 enum av_reg_state { AV_REG_IDLE, AV_REG_INFLIGHT, AV_REG_DONE };
 
 struct av_daemon {
-	struct av_cli *cli;
+	struct av_opts *cli;
 	struct av_loop *loop;
 	struct av_plugin plugin;
 	struct av_grpc_server *server;
@@ -67,7 +67,7 @@ struct av_daemon {
 
 /* daemon_scan.c */
 /* Opens ROOT and loads --config once.  Returns 0 or -errno (reported). */
-int av_daemon_open_host(struct av_cli *cli);
+int av_daemon_open_host(struct av_opts *cli);
 int av_daemon_watch_init(struct av_daemon *d);
 void av_daemon_watch_close(struct av_daemon *d);
 /* Re-reads the host and hands the list to the plugin (first: print the

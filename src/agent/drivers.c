@@ -121,7 +121,7 @@ static void run(struct av_daemon *d, struct av_plan *p)
 
 void av_daemon_drivers(struct av_daemon *d, const struct av_model *m)
 {
-	struct av_cli *cli = d->cli;
+	struct av_opts *cli = d->cli;
 	const char *off = cli->demo ? "the demo host is read-only" : av_manage_off_reason(m);
 	if (off) {
 		if (!d->drivers_announced)

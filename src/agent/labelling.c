@@ -31,7 +31,7 @@ static int usage_error(char *cause)
  * client waits until registration is on its way. */
 int av_daemon_labels_prepare(struct av_daemon *d)
 {
-	struct av_cli *cli = d->cli;
+	struct av_opts *cli = d->cli;
 	char *cause = NULL;
 	const char *node;
 
@@ -69,7 +69,7 @@ int av_daemon_labels_prepare(struct av_daemon *d)
  * without NODE_NAME) just means no labels. */
 void av_daemon_labels_start(struct av_daemon *d)
 {
-	struct av_cli *cli = d->cli;
+	struct av_opts *cli = d->cli;
 	const char *node = av_k8s_node_name(cli->node_name);
 	char *cause = NULL;
 

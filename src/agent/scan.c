@@ -141,7 +141,7 @@ static void watch_funcs(struct av_daemon *d, const struct av_model *m, const str
 	}
 }
 
-int av_daemon_open_host(struct av_cli *cli)
+int av_daemon_open_host(struct av_opts *cli)
 {
 	char *cause = NULL;
 
@@ -159,9 +159,9 @@ int av_daemon_open_host(struct av_cli *cli)
 	return 0;
 }
 
-/* What av_cli_discover does, minus libpci's name database: the daemon shows
+/* What av_opts_discover does, minus libpci's name database: the daemon shows
  * no product names, and pci.ids costs megabytes and milliseconds. */
-static int discover(struct av_cli *cli, bool first, struct av_model *m)
+static int discover(struct av_opts *cli, bool first, struct av_model *m)
 {
 	struct av_discover_opts opts = {
 		.config = cli->config.present ? &cli->config : NULL,
@@ -195,7 +195,7 @@ static int discover(struct av_cli *cli, bool first, struct av_model *m)
 
 int av_daemon_rescan(struct av_daemon *d, bool first)
 {
-	struct av_cli *cli = d->cli;
+	struct av_opts *cli = d->cli;
 	struct av_model m;
 	struct av_resources r;
 	bool renamed;
@@ -207,7 +207,7 @@ int av_daemon_rescan(struct av_daemon *d, bool first)
 	if (rc < 0)
 		return rc;
 	d->scan_ms = av_clock_ms() - t0;
-	rc = av_resources_compute(&m, av_cli_naming(cli), &r);
+	rc = av_resources_compute(&m, av_opts_naming(cli), &r);
 	renamed = rc == 0 && d->plugin.have_model && strcmp(r.resource, d->plugin.res.resource) != 0;
 	/* A new mode can mean another resource: devices of the old one are
 	 * not carried over, and the old registration is withdrawn. */

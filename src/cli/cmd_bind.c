@@ -30,7 +30,7 @@ static void report_result(cJSON *report, const char *result, const char *error)
 /* Prints or runs a plan: the part every action command shares.  With a
  * report (--json) the plan and its outcome go there and stdout stays free
  * for the document; refusals and failures still get their line on stderr. */
-int av_cli_run_plan(struct av_cli *cli, const struct av_plan *p, cJSON *report)
+int av_cli_run_plan(struct av_opts *cli, const struct av_plan *p, cJSON *report)
 {
 	if (report) {
 		av_plan_add_json(report, p);
@@ -79,7 +79,7 @@ int av_cli_run_plan(struct av_cli *cli, const struct av_plan *p, cJSON *report)
 }
 
 /* --json: one document on stdout whatever happened. */
-cJSON *av_cli_action_report(const struct av_cli *cli, const char *action)
+cJSON *av_cli_action_report(const struct av_opts *cli, const char *action)
 {
 	if (!cli->json)
 		return NULL;
@@ -96,7 +96,7 @@ int av_cli_finish_report(cJSON *report, int rc)
 	return rc != AV_EXIT_OK ? rc : prc;
 }
 
-int av_cmd_bind(struct av_cli *cli, bool bind)
+int av_cmd_bind(struct av_opts *cli, bool bind)
 {
 	const char *verb = bind ? "bind" : "unbind";
 	if (!cli->all && cli->n_args == 0) {
@@ -104,7 +104,7 @@ int av_cmd_bind(struct av_cli *cli, bool bind)
 		return AV_EXIT_USAGE;
 	}
 	struct av_model m;
-	int rc = av_cli_discover(cli, &m);
+	int rc = av_opts_discover(cli, &m);
 	if (rc != AV_EXIT_OK) {
 		av_model_free(&m);
 		return rc;

@@ -11,10 +11,10 @@
 #include "checks/report.h"
 #include "cli/cli.h"
 
-int av_cmd_check(struct av_cli *cli)
+int av_cmd_check(struct av_opts *cli)
 {
 	struct av_model m;
-	int rc = av_cli_discover(cli, &m);
+	int rc = av_opts_discover(cli, &m);
 	if (rc != AV_EXIT_OK) {
 		av_model_free(&m);
 		return rc;

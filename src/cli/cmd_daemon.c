@@ -6,7 +6,7 @@
 #include "cli/cli.h"
 #include "agent/daemon.h"
 
-int av_cmd_daemon(struct av_cli *cli)
+int av_cmd_daemon(struct av_opts *cli)
 {
 	if (cli->n_args > 0) {
 		fprintf(stderr, "amdvirt: daemon: unexpected argument '%s'\n", cli->args[0]);

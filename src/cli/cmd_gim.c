@@ -9,10 +9,10 @@
 #include "cli/cmd_actions.h"
 
 /* The VFs exist only once gim made them, so they are planned afresh. */
-static int bind_new_vfs(struct av_cli *cli, cJSON *report)
+static int bind_new_vfs(struct av_opts *cli, cJSON *report)
 {
 	struct av_model m;
-	int rc = av_cli_discover(cli, &m);
+	int rc = av_opts_discover(cli, &m);
 	if (rc == AV_EXIT_OK) {
 		struct av_action_opts o = { .all = true, .force = cli->force, .host = cli->host };
 		struct av_plan p;
@@ -29,7 +29,7 @@ static int bind_new_vfs(struct av_cli *cli, cJSON *report)
 	return rc;
 }
 
-int av_cmd_gim(struct av_cli *cli)
+int av_cmd_gim(struct av_opts *cli)
 {
 	bool load = cli->n_args == 1 && strcmp(cli->args[0], "load") == 0;
 	if (cli->n_args != 1 || (!load && strcmp(cli->args[0], "unload") != 0)) {
@@ -38,7 +38,7 @@ int av_cmd_gim(struct av_cli *cli)
 		return 2;
 	}
 	struct av_model m;
-	int rc = av_cli_discover(cli, &m);
+	int rc = av_opts_discover(cli, &m);
 	if (rc != AV_EXIT_OK) {
 		av_model_free(&m);
 		return rc;

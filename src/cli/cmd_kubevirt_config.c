@@ -12,14 +12,14 @@
 #include "cli/cli.h"
 #include "labels/kubevirt.h"
 
-int av_cmd_kubevirt_config(struct av_cli *cli)
+int av_cmd_kubevirt_config(struct av_opts *cli)
 {
 	struct av_model m;
 	if (cli->n_args > 0) {
 		fprintf(stderr, "amdvirt: kubevirt-config: unexpected argument '%s'\n", cli->args[0]);
 		return AV_EXIT_USAGE;
 	}
-	int rc = av_cli_discover(cli, &m);
+	int rc = av_opts_discover(cli, &m);
 	if (rc != AV_EXIT_OK) {
 		av_model_free(&m);
 		return rc;
@@ -35,7 +35,7 @@ int av_cmd_kubevirt_config(struct av_cli *cli)
 		av_model_free(&m);
 		return AV_EXIT_FAIL;
 	}
-	cJSON *patch = av_kubevirt_patch(&m, av_resource_name(m.mode, av_cli_naming(cli)));
+	cJSON *patch = av_kubevirt_patch(&m, av_resource_name(m.mode, av_opts_naming(cli)));
 	char *text = patch ? cJSON_Print(patch) : NULL;
 	cJSON_Delete(patch);
 	if (text)

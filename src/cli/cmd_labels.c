@@ -73,7 +73,7 @@ static int print_result(const char *node, const struct av_apply_result *res, boo
 }
 
 /* --deviceconfig: the object from the API server replaces --config. */
-static int fetch_config(struct av_cli *cli, struct av_k8s *k)
+static int fetch_config(struct av_opts *cli, struct av_k8s *k)
 {
 	char *cause = NULL;
 	if (cli->config_path)
@@ -84,7 +84,7 @@ static int fetch_config(struct av_cli *cli, struct av_k8s *k)
 	return AV_EXIT_OK;
 }
 
-static int apply(struct av_cli *cli, struct av_k8s *k, const struct av_model *m)
+static int apply(struct av_opts *cli, struct av_k8s *k, const struct av_model *m)
 {
 	const char *node = av_k8s_node_name(cli->node_name);
 	struct av_apply_result res;
@@ -99,14 +99,14 @@ static int apply(struct av_cli *cli, struct av_k8s *k, const struct av_model *m)
 	return rc;
 }
 
-static int run(struct av_cli *cli, struct av_k8s *k)
+static int run(struct av_opts *cli, struct av_k8s *k)
 {
 	struct av_model m;
 	int rc = AV_EXIT_OK;
 
 	if (cli->deviceconfig && (rc = fetch_config(cli, k)) != AV_EXIT_OK)
 		return rc;
-	if ((rc = av_cli_discover(cli, &m)) != AV_EXIT_OK) {
+	if ((rc = av_opts_discover(cli, &m)) != AV_EXIT_OK) {
 		av_model_free(&m);
 		return rc;
 	}
@@ -127,7 +127,7 @@ static int run(struct av_cli *cli, struct av_k8s *k)
 	return rc;
 }
 
-int av_cmd_labels(struct av_cli *cli)
+int av_cmd_labels(struct av_opts *cli)
 {
 	struct av_k8s *k = NULL;
 	char *cause = NULL;

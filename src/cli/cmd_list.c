@@ -6,16 +6,16 @@
 #include "cli/cli.h"
 #include "cli/list.h"
 
-int av_cmd_list(struct av_cli *cli)
+int av_cmd_list(struct av_opts *cli)
 {
 	struct av_model m;
 	struct av_resources res;
-	int rc = av_cli_discover(cli, &m);
+	int rc = av_opts_discover(cli, &m);
 	if (rc != AV_EXIT_OK) {
 		av_model_free(&m);
 		return rc;
 	}
-	if (av_resources_compute(&m, av_cli_naming(cli), &res) < 0) {
+	if (av_resources_compute(&m, av_opts_naming(cli), &res) < 0) {
 		fprintf(stderr, "amdvirt: out of memory\n");
 		av_model_free(&m);
 		return AV_EXIT_USAGE;

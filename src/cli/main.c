@@ -9,16 +9,17 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "ui/ui.h"
 #include "base/util.h"
 
 struct command {
 	const char *name;
-	int (*run)(struct av_cli *cli);
+	int (*run)(struct av_opts *cli);
 	bool takes_args;     /* positional arguments after the command */
 };
 
-static int run_bind(struct av_cli *cli) { return av_cmd_bind(cli, true); }
-static int run_unbind(struct av_cli *cli) { return av_cmd_bind(cli, false); }
+static int run_bind(struct av_opts *cli) { return av_cmd_bind(cli, true); }
+static int run_unbind(struct av_opts *cli) { return av_cmd_bind(cli, false); }
 
 static const struct command commands[] = {
 	{ "list", av_cmd_list, false },
@@ -108,7 +109,7 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int set_command(struct av_cli *cli, const char *name)
+static int set_command(struct av_opts *cli, const char *name)
 {
 	if (cli->command && strcmp(cli->command, name) != 0) {
 		fprintf(stderr, "amdvirt: two commands given: %s and %s\n", cli->command, name);
@@ -118,7 +119,7 @@ static int set_command(struct av_cli *cli, const char *name)
 	return 0;
 }
 
-static int parse(struct av_cli *cli, int argc, char **argv)
+static int parse(struct av_opts *cli, int argc, char **argv)
 {
 	int c;
 	long v;
@@ -203,7 +204,7 @@ static int parse(struct av_cli *cli, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct av_cli cli = { .root = "/", .resync_seconds = 60 };
+	struct av_opts cli = { .root = "/", .resync_seconds = 60 };
 	char *demo = NULL;
 	int rc;
 
@@ -213,7 +214,7 @@ int main(int argc, char **argv)
 		return AV_EXIT_USAGE;
 	}
 	if (cli.demo) {
-		demo = av_cli_demo_root();
+		demo = av_opts_demo_root();
 		cli.root = demo;
 	}
 	if (!cli.command) /* the console needs a terminal to draw on and read keys from */

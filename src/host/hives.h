@@ -2,7 +2,7 @@
  * once a GPU is on gim or vfio-pci the id is gone.  So membership comes from
  * sysfs when present, else from spec.amdvirt.hives in the config, else from
  * the record ROOT/var/lib/amdvirt/hives.json that the commands changing
- * drivers and the daemon write when they see hive ids (av_cli_records_hives). */
+ * drivers and the daemon write when they see hive ids (av_opts_records_hives). */
 #ifndef AV_HIVES_H
 #define AV_HIVES_H
 

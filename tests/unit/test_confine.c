@@ -22,7 +22,7 @@
 
 #include "actions/kmod.h"
 #include "actions/lock.h"
-#include "cli/cli.h"
+#include "host/opts.h"
 #include "host/host.h"
 #include "host/inroot.h"
 #include "base/util.h"
@@ -420,20 +420,20 @@ static void test_records_hives(void **state)
 	static const char *const quiet[] = { "list", "check", "labels", "kubevirt-config", "daemon" };
 	static const char *const changing[] = { "bind", "unbind", "gim", "console" };
 	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
-		struct av_cli cli = { .command = quiet[i] };
-		assert_false(av_cli_records_hives(&cli));
+		struct av_opts cli = { .command = quiet[i] };
+		assert_false(av_opts_records_hives(&cli));
 	}
 	for (size_t i = 0; i < sizeof(changing) / sizeof(changing[0]); i++) {
-		struct av_cli cli = { .command = changing[i] };
-		assert_true(av_cli_records_hives(&cli));
+		struct av_opts cli = { .command = changing[i] };
+		assert_true(av_opts_records_hives(&cli));
 		cli.dry_run = true;
-		assert_false(av_cli_records_hives(&cli));
+		assert_false(av_opts_records_hives(&cli));
 		cli.dry_run = false;
 		cli.demo = true;
-		assert_false(av_cli_records_hives(&cli));
+		assert_false(av_opts_records_hives(&cli));
 	}
-	struct av_cli console = { .command = "console", .readonly = true };
-	assert_false(av_cli_records_hives(&console));
+	struct av_opts console = { .command = "console", .readonly = true };
+	assert_false(av_opts_records_hives(&console));
 }
 
 #define BOTH(t) \
