@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "k8s/names.h"
-#include "k8s/node.h"
 #include "base/textsafe.h"
 #include "base/util.h"
 
@@ -40,6 +39,14 @@ bool av_k8s_subdomain_ok(const char *s, size_t len)
 
 #define NAME_RULE "lower-case letters, digits, '-' and '.', starting and ending with a letter " \
 	"or digit, at most 253 characters"
+
+const char *av_k8s_node_name(const char *flag)
+{
+	if (flag && *flag)
+		return flag;
+	const char *env = getenv("NODE_NAME");
+	return env && *env ? env : NULL;
+}
 
 int av_k8s_node_name_check(const char *flag, const char **out, char **cause)
 {

@@ -15,6 +15,9 @@ bool av_k8s_subdomain_ok(const char *s, size_t len);
 /* One such label (at most 63 characters, no dot): a namespace. */
 bool av_k8s_label_ok(const char *s, size_t len);
 
+/* The node's name: flag (--node-name), else $NODE_NAME; NULL when neither.
+ * Not checked: av_k8s_node_name_check is the check for names from outside. */
+const char *av_k8s_node_name(const char *flag);
 /* The node name in force (--node-name flag, else $NODE_NAME; *out NULL
  * when neither is set).  Returns 0, or -EINVAL with *cause naming where
  * the value came from and the value. */

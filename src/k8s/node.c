@@ -17,14 +17,6 @@
  * wrote the Node between our read and our write, which is rare. */
 #define CONFLICT_TRIES 5
 
-const char *av_k8s_node_name(const char *flag)
-{
-	if (flag && *flag)
-		return flag;
-	const char *env = getenv("NODE_NAME");
-	return env && *env ? env : NULL;
-}
-
 static int refused(const struct av_k8s *k, const struct av_k8s_response *r, const char *verb,
                    const char *what, char **cause)
 {

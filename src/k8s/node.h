@@ -13,10 +13,6 @@ struct av_apply_result {
 	char *patch;                 /* the merge patch sent, NULL when none */
 };
 
-/* The node's name: flag (--node-name), else $NODE_NAME; NULL when neither.
- * Not checked: k8s/names.h has the check for names from outside. */
-const char *av_k8s_node_name(const char *flag);
-
 /* GETs the Node, and when its owned labels differ from desired sends one
  * JSON merge patch (with the resourceVersion read, so a concurrent change
  * gives 409 and a fresh read).  Sends nothing when nothing changed.
