@@ -1,4 +1,4 @@
-/* Drives the daemon's labeller thread (src/labeller_worker.c) through a
+/* Drives the daemon's labeller thread (src/agent/labeller_worker.c) through a
  * script of steps, for tests/integration/labels.sh:
  *
  *   labeller-drive NODE STEP...
