@@ -8,7 +8,10 @@
 #include <string.h>
 
 #include "actions/actions.h"
-#include "console.h"
+#include "act.h"
+#include "dialog.h"
+#include "draw.h"
+#include "state.h"
 
 #define MAX_BDFS 64
 

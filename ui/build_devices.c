@@ -98,6 +98,18 @@ const char *ui_func_state(const struct av_model *m, const struct av_resources *r
 	return s;
 }
 
+/* A group only matters for passthrough when it holds a target of the mode
+ * (in VF mode the PFs' groups stay with the host and need not be viable). */
+enum ui_tone ui_group_tone(const struct av_model *m, const struct av_group *g)
+{
+	bool target = false;
+	for (int k = 0; k < g->n_members; k++)
+		target |= m->funcs[g->members[k]].selected;
+	if (!target)
+		return UI_TONE_NORMAL;
+	return g->viable ? UI_TONE_GOOD : UI_TONE_BAD;
+}
+
 /* The list has room for the model ("MI300X VF"); the detail pane shows
  * the full name. */
 static const char *short_name(const struct av_func *f, char *buf, size_t size)

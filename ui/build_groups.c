@@ -17,18 +17,6 @@ static bool group_has_gpu(const struct av_model *m, const struct av_group *g)
 	return false;
 }
 
-/* A group only matters for passthrough when it holds a target of the mode
- * (in VF mode the PFs' groups stay with the host and need not be viable). */
-enum ui_tone ui_group_tone(const struct av_model *m, const struct av_group *g)
-{
-	bool target = false;
-	for (int k = 0; k < g->n_members; k++)
-		target |= m->funcs[g->members[k]].selected;
-	if (!target)
-		return UI_TONE_NORMAL;
-	return g->viable ? UI_TONE_GOOD : UI_TONE_BAD;
-}
-
 static void group_rows(const struct av_model *m, const struct av_group *g, struct ui_rows *out)
 {
 	enum ui_tone gtone = ui_group_tone(m, g);

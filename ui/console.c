@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "build.h"
-#include "console.h"
+#include "draw.h"
+#include "screens.h"
+#include "state.h"
 #include "ui.h"
 #include "host/discover.h"
 #include "base/evloop.h"
@@ -27,86 +29,6 @@
 #define REFRESH_MS 5000
 /* inotify reports a bind as a burst of events; one rescan covers it. */
 #define SETTLE_MS 150
-#define STATUS_MS 4000
-
-void ui_console_status(struct ui_console *c, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(c->status, sizeof(c->status), fmt, ap);
-	va_end(ap);
-	c->status_until_ms = av_now_ms() + STATUS_MS;
-}
-
-void ui_console_log_text(struct ui_console *c, enum ui_tone tone, const char *text)
-{
-	struct ui_rows *log = &c->rows[UI_SCR_LOG];
-	struct ui_view *v = &c->views[UI_SCR_LOG];
-	bool follow = v->sel >= log->n - 1;
-	ui_journal_add(log, time(NULL), tone, text);
-	if (follow)
-		v->sel = log->n - 1;
-	else if (v->sel >= log->n)
-		v->sel = log->n - 1;
-}
-
-void ui_console_log(struct ui_console *c, enum ui_tone tone, const char *fmt, ...)
-{
-	va_list ap;
-	char *text = NULL;
-	va_start(ap, fmt);
-	int n = vasprintf(&text, fmt, ap);
-	va_end(ap);
-	if (n >= 0)
-		ui_console_log_text(c, tone, text);
-	free(n >= 0 ? text : NULL);
-}
-
-void ui_console_drain_stderr(struct ui_console *c)
-{
-	char *text = ui_term_read_stderr(&c->term);
-	if (text) {
-		ui_console_log_text(c, UI_TONE_WARN, text);
-		free(text);
-	}
-}
-
-static const struct av_func_details *hw_get(void *ctx, const char *bdf)
-{
-	struct ui_console *c = ctx;
-	return ui_hwcache_get(&c->hw, c->cli->host, bdf);
-}
-
-void ui_console_detail(struct ui_console *c)
-{
-	const struct ui_hw_source hw = { hw_get, c };
-	const struct ui_rows *rows = &c->rows[c->screen];
-	const struct ui_view *v = &c->views[c->screen];
-	ui_rows_clear(&c->detail);
-	if (v->sel < 0 || v->sel >= rows->n)
-		return;
-	const struct ui_row *row = &rows->v[v->sel];
-	switch (c->screen) {
-	case UI_SCR_DEVICES:
-	case UI_SCR_HIVES:
-		if (row->func >= 0)
-			ui_build_device_detail(&c->model, &c->res, row->func, &hw, &c->detail);
-		break;
-	case UI_SCR_GROUPS:
-		if (row->func >= 0)
-			ui_build_device_detail(&c->model, &c->res, row->func, &hw, &c->detail);
-		else if (row->group >= 0)
-			ui_build_group_detail(&c->model, &c->res, row->group, &hw, &c->detail);
-		break;
-	case UI_SCR_CHECKS:
-		if (c->checks_ran)
-			ui_build_check_detail(&c->checks, row->item, &c->detail);
-		break;
-	default:
-		break;
-	}
-}
-
 /* What a selection points at, so it survives a rescan that renumbers the
  * model. */
 struct anchor {
@@ -162,7 +84,9 @@ static void build_devices_screen(struct ui_console *c)
 		ui_rows_add(r, UI_TONE_NORMAL, "Press d to open the demo host: a bundled fake host with MI300X GPUs.");
 }
 
-void ui_console_rebuild(struct ui_console *c)
+/* Rebuilds every screen's rows (and the detail pane) from the model,
+ * keeping the selections on the same function / group / check. */
+static void rebuild(struct ui_console *c)
 {
 	struct anchor a[UI_NSCREENS];
 	anchors_take(c, a);
@@ -183,47 +107,6 @@ void ui_console_rebuild(struct ui_console *c)
 	ui_build_node(&c->model, &c->res, c->have_labels ? &c->labels : NULL, &c->rows[UI_SCR_NODE]);
 	anchors_restore(c, a);
 	ui_console_detail(c);
-}
-
-static void derive(struct ui_console *c)
-{
-	if (av_resources_compute(&c->model, av_opts_naming(c->cli), &c->res) < 0)
-		memset(&c->res, 0, sizeof(c->res));
-	struct av_label_facts facts;
-	memset(&facts, 0, sizeof(facts));
-	c->have_labels = av_label_facts_read(c->cli->host, &c->model, &facts) == 0
-	                 && av_labels_compute(&c->model, &facts, &c->labels) == 0;
-	av_label_facts_clear(&facts);
-}
-
-static void release_model(struct ui_console *c)
-{
-	ui_hwcache_clear(&c->hw);
-	av_resources_clear(&c->res);
-	if (c->have_labels)
-		av_labels_clear(&c->labels);
-	c->have_labels = false;
-	av_model_free(&c->model);
-}
-
-/* Reads the host again with what the first discovery opened. */
-static int rescan(struct ui_console *c)
-{
-	struct av_opts *cli = c->cli;
-	struct av_discover_opts opts;
-	av_opts_discover_opts(cli, &opts);
-	struct av_model m;
-	int r = av_discover(cli->host, &opts, &m);
-	if (r < 0) {
-		av_model_free(&m);
-		ui_console_log(c, UI_TONE_BAD, "cannot read the host again: %s", strerror(-r));
-		return r;
-	}
-	release_model(c);
-	c->model = m;
-	derive(c);
-	ui_watch_refresh(c->watch);
-	return 0;
 }
 
 static void run_checks(struct ui_console *c)
@@ -254,48 +137,6 @@ static char *find_demo(void)
 	return demo;
 }
 
-/* First discovery through the command line's own path, so the host, the
- * config and libpci are opened (and reported) exactly as for `list`. */
-static int open_host(struct ui_console *c)
-{
-	struct av_model m;
-	int rc = av_opts_discover(c->cli, &m);
-	if (rc != AV_EXIT_OK) {
-		av_model_free(&m);
-		return rc;
-	}
-	release_model(c);
-	c->model = m;
-	derive(c);
-	ui_watch_free(c->watch);
-	c->watch = ui_watch_new(c->cli->host);
-	return AV_EXIT_OK;
-}
-
-int ui_console_open_demo(struct ui_console *c)
-{
-	struct av_opts *cli = c->cli;
-	if (cli->demo || !c->demo_dir || c->model.n_gpus > 0) {
-		ui_console_status(c, "%s", cli->demo ? "This is the demo host already."
-		                           : c->model.n_gpus > 0 ? "This host has AMD GPUs; the demo is for hosts without."
-		                                                 : "No demo host is installed.");
-		return UI_HANDLED | UI_REDRAW;
-	}
-	av_host_free(cli->host);
-	av_pcidb_free(cli->pcidb);
-	cli->host = NULL;
-	cli->pcidb = NULL;
-	cli->root = c->demo_dir;
-	cli->demo = true;
-	if (open_host(c) != AV_EXIT_OK) {
-		ui_console_drain_stderr(c);
-		ui_console_status(c, "The demo host could not be opened; see the Log screen (6).");
-		return UI_HANDLED | UI_REDRAW;
-	}
-	ui_console_log(c, UI_TONE_NORMAL, "opened the demo host %s", c->demo_dir);
-	return UI_HANDLED | UI_REDRAW | UI_RECHECK;
-}
-
 static int getenv_int(const char *name, int dflt)
 {
 	const char *s = getenv(name);
@@ -317,14 +158,14 @@ static void loop(struct ui_console *c, int64_t started)
 
 	for (int tick = 0; !max_ticks || tick < max_ticks; tick++) {
 		if (flags & UI_RESCAN) {
-			rescan(c);
+			ui_console_rescan(c);
 			next_refresh = av_now_ms() + refresh_ms;
 		}
 		if (flags & (UI_RESCAN | UI_RECHECK)) {
 			if (first) {
 				/* The first frame comes before the checks, so the console
 				 * opens as fast as discovery allows. */
-				ui_console_rebuild(c);
+				rebuild(c);
 				ui_draw(c);
 				ui_console_log(c, UI_TONE_DIM, "console ready in %lld ms",
 				                (long long)(av_now_ms() - started));
@@ -333,7 +174,7 @@ static void loop(struct ui_console *c, int64_t started)
 			if (flags & UI_RECHECK)
 				run_checks(c);
 			ui_console_drain_stderr(c);
-			ui_console_rebuild(c);
+			rebuild(c);
 		}
 		if (flags & UI_QUIT)
 			return;
@@ -389,7 +230,7 @@ static void loop(struct ui_console *c, int64_t started)
 
 static void console_free(struct ui_console *c)
 {
-	release_model(c);
+	ui_console_release(c);
 	if (c->checks_ran)
 		av_check_report_clear(&c->checks);
 	for (int s = 0; s < UI_NSCREENS; s++)
@@ -422,7 +263,7 @@ int av_cmd_console(struct av_opts *cli)
 	ui_term_park_stderr(&c.term);
 	ui_console_log(&c, UI_TONE_NORMAL, "amdvirt %s console on %s%s", PACKAGE_VERSION,
 	                cli->root, c.readonly ? " (read-only)" : "");
-	int rc = open_host(&c);
+	int rc = ui_console_open_host(&c);
 	ui_console_drain_stderr(&c);
 	char *cause = NULL;
 	if (rc == AV_EXIT_OK && ui_term_start(&c.term, &cause) < 0)

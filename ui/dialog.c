@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "console.h"
+#include "dialog.h"
 #include "draw.h"
 #include "layout.h"
 

@@ -11,7 +11,7 @@
 #include <wchar.h>
 
 #include "build.h"
-#include "console.h"
+#include "state.h"
 #include "draw.h"
 #include "layout.h"
 

@@ -4,7 +4,11 @@
 
 #include "layout.h"
 #include "rows.h"
+#include "state.h"
 #include "term.h"
+
+/* The whole frame, no refresh of its own. */
+void ui_draw(struct ui_console *c);
 
 /* Writes text at (y, x) clipped to w display columns, padded with blanks
  * to w when pad.  Returns the columns used. */

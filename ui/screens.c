@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "build.h"
-#include "console.h"
+#include "act.h"
+#include "dialog.h"
+#include "screens.h"
+#include "state.h"
 
 static int search(struct ui_console *c, int dir, bool ask)
 {

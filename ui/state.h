@@ -1,8 +1,10 @@
 /* The console's state and the contract between its parts: panels (one per
  * screen) handle keys and return flags; only the loop in console.c rescans
- * the host and redraws. */
-#ifndef UI_CONSOLE_H
-#define UI_CONSOLE_H
+ * the host and redraws.  The parts call one way: console.c (the loop) ->
+ * screens.c (the panels) -> act.c (the actions) -> this state (state.c),
+ * the dialogs and the drawing. */
+#ifndef UI_STATE_H
+#define UI_STATE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -56,9 +58,6 @@ struct ui_console {
 	int list_height;             /* rows visible in the list at the last draw */
 };
 
-/* Rebuilds every screen's rows (and the detail pane) from the model,
- * keeping the selections on the same function / group / check. */
-void ui_console_rebuild(struct ui_console *c);
 /* Rebuilds the detail pane for the current selection. */
 void ui_console_detail(struct ui_console *c);
 /* Appends to the session log (the Log screen), which follows new lines
@@ -72,20 +71,13 @@ void ui_console_status(struct ui_console *c, const char *fmt, ...) __attribute__
 /* Moves what the parked stderr holds into the Log screen. */
 void ui_console_drain_stderr(struct ui_console *c);
 
-/* Drawing (draw.c): the whole frame, no refresh of its own. */
-void ui_draw(struct ui_console *c);
-/* A modal window over the frame (dialog.c).  keys: the characters that
- * close it and are returned ("yn"); Esc and q return 'q' when not listed,
- * Enter returns '\n' when listed.  Returns -1 when a signal asked to quit. */
-int ui_dialog(struct ui_console *c, const char *title, const struct ui_rows *body, const char *buttons,
-              const char *keys);
-/* Reads a line on the key bar (search).  Returns false on Esc. */
-bool ui_prompt(struct ui_console *c, const char *label, char *buf, int size);
-void ui_help(struct ui_console *c);
-
-/* Panels (screens.c): a key on the current screen. */
-int ui_panel_key(struct ui_console *c, int key);
-/* Host-changing actions (act.c). */
-int ui_act(struct ui_console *c, enum ui_action a);
+/* Reads the host again with what the first discovery opened. */
+int ui_console_rescan(struct ui_console *c);
+/* First discovery through the command line's own path, so the host, the
+ * config and libpci are opened (and reported) exactly as for `list`.
+ * Returns an exit code. */
+int ui_console_open_host(struct ui_console *c);
+/* Frees the model and what was derived from it. */
+void ui_console_release(struct ui_console *c);
 
 #endif
