@@ -14,6 +14,9 @@
 
 #include "agent/daemon.h"
 #include "agent/daemon_int.h"
+#include "agent/drivers.h"
+#include "agent/labelling.h"
+#include "agent/scan.h"
 #include "grpc/frame.h"
 #include "grpc/unixsock.h"
 #include "base/log.h"
@@ -39,14 +42,6 @@ static int open_plugin_dir(struct av_daemon *d)
 		close(d->dirfd);
 	d->dirfd = fd;
 	return 0;
-}
-
-void av_daemon_socket_name(const char *resource, char *buf, size_t size)
-{
-	snprintf(buf, size, "amdvirt-%s.sock", resource);
-	for (char *p = buf + strlen("amdvirt-"); *p != '\0' && strcmp(p, ".sock") != 0; p++)
-		if (*p == '/' || *p == '.')
-			*p = '_';
 }
 
 static int serve(struct av_daemon *d)
@@ -117,7 +112,7 @@ static void on_registered(void *user, int code, const char *message, const uint8
 	retry_later(d);
 }
 
-void av_daemon_register_now(struct av_daemon *d)
+static void av_daemon_register_now(struct av_daemon *d)
 {
 	V1beta1__RegisterRequest req = V1BETA1__REGISTER_REQUEST__INIT;
 	V1beta1__DevicePluginOptions opts = V1BETA1__DEVICE_PLUGIN_OPTIONS__INIT;
@@ -155,7 +150,7 @@ void av_daemon_register_now(struct av_daemon *d)
 	d->reg = AV_REG_INFLIGHT;
 }
 
-void av_daemon_restart(struct av_daemon *d, const char *why)
+static void av_daemon_restart(struct av_daemon *d, const char *why)
 {
 	if (d->stopping)
 		return;
@@ -173,6 +168,13 @@ void av_daemon_restart(struct av_daemon *d, const char *why)
 	}
 	d->backoff = 0;
 	av_daemon_register_now(d);
+}
+
+/* After each scan: the labels and the drivers follow the new model. */
+static void on_scanned(struct av_daemon *d)
+{
+	av_daemon_labels_feed(d);
+	av_daemon_drivers(d, &d->plugin.model);
 }
 
 static void on_reg_timer(struct av_loop *loop, void *user)
@@ -264,7 +266,10 @@ static void drain(struct av_daemon *d)
 
 int av_daemon_run(struct av_opts *cli)
 {
-	struct av_daemon d = { .cli = cli, .dirfd = -1, .ino_fd = -1, .uevent_fd = -1,
+	struct av_daemon d = { .cli = cli,
+	                       .hooks = { .scanned = on_scanned, .restart = av_daemon_restart,
+	                                  .register_now = av_daemon_register_now },
+	                       .dirfd = -1, .ino_fd = -1, .uevent_fd = -1,
 	                       .sig_fd = -1, .wd_plugins = -1, .wd_vfio = -1, .wd_dev = -1,
 	                       .wd_dri = -1 };
 	int rc = AV_EXIT_USAGE;

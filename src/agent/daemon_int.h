@@ -18,10 +18,26 @@
 
 #define AV_PLUGIN_DIR "/var/lib/kubelet/device-plugins"
 
+struct av_daemon;
+
+/* What the scan (scan.c) reports up to the daemon (daemon.c), which sets
+ * them: the scan calls no file above it. */
+struct av_daemon_hooks {
+	/* A scan handed a new list to the plugin: feed the labeller, manage
+	 * the drivers. */
+	void (*scanned)(struct av_daemon *d);
+	/* Serve again and register anew (the socket or kubelet went away, or
+	 * the resource name changed). */
+	void (*restart)(struct av_daemon *d, const char *why);
+	/* Register with kubelet now. */
+	void (*register_now)(struct av_daemon *d);
+};
+
 enum av_reg_state { AV_REG_IDLE, AV_REG_INFLIGHT, AV_REG_DONE };
 
 struct av_daemon {
 	struct av_opts *cli;
+	struct av_daemon_hooks hooks;
 	struct av_loop *loop;
 	struct av_plugin plugin;
 	struct av_grpc_server *server;
@@ -64,40 +80,5 @@ struct av_daemon {
 	double started_ms;             /* for the figures in the log */
 	double scan_ms;                /* duration of the last discovery */
 };
-
-/* daemon_scan.c */
-/* Opens ROOT and loads --config once.  Returns 0 or -errno (reported). */
-int av_daemon_open_host(struct av_opts *cli);
-int av_daemon_watch_init(struct av_daemon *d);
-void av_daemon_watch_close(struct av_daemon *d);
-/* Re-reads the host and hands the list to the plugin (first: print the
- * model's diagnostics).  Returns 0 or -errno. */
-int av_daemon_rescan(struct av_daemon *d, bool first);
-void av_daemon_rescan_soon(struct av_daemon *d);
-/* Watches the plugin directory once it exists.  Returns the watch or -1. */
-int av_daemon_watch_plugins(struct av_daemon *d);
-
-/* daemon_labels.c */
-/* Opens the API client named by --kubeconfig and reads --deviceconfig.
- * Returns 0 or -errno (reported). */
-int av_daemon_labels_prepare(struct av_daemon *d);
-/* Starts the labeller thread when API access is configured and hands it
- * the current labels; logs why not otherwise. */
-void av_daemon_labels_start(struct av_daemon *d);
-/* Hands the labels of the current model to the labeller (if any). */
-void av_daemon_labels_feed(struct av_daemon *d);
-void av_daemon_labels_stop(struct av_daemon *d);
-
-/* daemon_drivers.c */
-/* Runs the next driver-management plan for the model just read (if the
- * DeviceConfig asks for management), and asks for a rescan when it ran. */
-void av_daemon_drivers(struct av_daemon *d, const struct av_model *m);
-void av_daemon_drivers_clear(struct av_daemon *d);
-
-/* daemon.c */
-void av_daemon_restart(struct av_daemon *d, const char *why);
-void av_daemon_register_now(struct av_daemon *d);
-/* "amdvirt-amd_com_gpu.sock" for "amd.com/gpu" (contract section 4). */
-void av_daemon_socket_name(const char *resource, char *buf, size_t size);
 
 #endif

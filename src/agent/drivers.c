@@ -13,7 +13,8 @@
 #include <string.h>
 
 #include "actions/actions.h"
-#include "agent/daemon_int.h"
+#include "agent/drivers.h"
+#include "agent/scan.h"
 #include "base/log.h"
 #include "agent/plan_runner.h"
 

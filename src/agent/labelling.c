@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "agent/daemon_int.h"
+#include "agent/labelling.h"
 #include "k8s/client.h"
 #include "k8s/conf.h"
 #include "k8s/deviceconfig.h"

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/daemon_int.h"
+#include "agent/scan.h"
 #include "host/discover.h"
 #include "base/log.h"
 #include "plugin/alloc.h"
@@ -231,12 +231,11 @@ int av_daemon_rescan(struct av_daemon *d, bool first)
 		d->plugin.stopped = false;
 	}
 	av_plugin_update(&d->plugin, &m, &r);
-	av_daemon_labels_feed(d);
-	av_daemon_drivers(d, &d->plugin.model);
+	d->hooks.scanned(d);
 	if (renamed) {
 		snprintf(d->resource, sizeof(d->resource), "%s", d->plugin.res.resource);
 		av_daemon_socket_name(d->resource, d->sock_name, sizeof(d->sock_name));
-		av_daemon_restart(d, "resource name changed");
+		d->hooks.restart(d, "resource name changed");
 	}
 	return 0;
 }
@@ -252,6 +251,14 @@ void av_daemon_rescan_soon(struct av_daemon *d)
 	 * rescan, which runs right after. */
 	if (!av_timer_armed(d->rescan_timer))
 		av_timer_arm(d->rescan_timer, 0);
+}
+
+void av_daemon_socket_name(const char *resource, char *buf, size_t size)
+{
+	snprintf(buf, size, "amdvirt-%s.sock", resource);
+	for (char *p = buf + strlen("amdvirt-"); *p != '\0' && strcmp(p, ".sock") != 0; p++)
+		if (*p == '/' || *p == '.')
+			*p = '_';
 }
 
 /* --- inotify ------------------------------------------------------------------ */
@@ -325,14 +332,14 @@ static void on_inotify(struct av_loop *loop, int fd, uint32_t events, void *user
 		return;
 	if (restart) {
 		d->quick_retries = kubelet_new ? 20 : 0;
-		av_daemon_restart(d, d->wd_plugins < 0 ? "plugin directory was removed"
+		d->hooks.restart(d, d->wd_plugins < 0 ? "plugin directory was removed"
 		                                       : "our socket was removed (kubelet restarted)");
 	} else if (kubelet_new) {
 		d->quick_retries = 20;
 		if (d->reg == AV_REG_DONE)
-			av_daemon_restart(d, "kubelet.sock was created again (kubelet restarted)");
+			d->hooks.restart(d, "kubelet.sock was created again (kubelet restarted)");
 		else
-			av_daemon_register_now(d);
+			d->hooks.register_now(d);
 	}
 }
 
