@@ -42,7 +42,7 @@ static int plan_for(struct ui_console *c, enum ui_action a, struct av_plan *plan
 {
 	const char *bdfs[MAX_BDFS];
 	struct av_opts *cli = c->cli;
-	/* The same options the command line would pass (cmd_bind.c, cmd_gim.c). */
+	/* The same options the command line would pass (src/cli/cmd_bind.c, cmd_gim.c). */
 	struct av_action_opts opts = {
 		.force = cli->force,
 		.host = cli->host,

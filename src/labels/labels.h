@@ -1,6 +1,6 @@
 /* Node labels (contract section 5): a pure function of the host model and
  * of a few host facts that discovery does not keep (module versions,
- * product names, KFD topology), read separately by labels_host.c.
+ * product names, KFD topology), read separately by labels/host.c.
  *
  * The labeller owns only the keys it can produce (av_label_owned); every
  * other key on the Node belongs to someone else and is never touched. */
@@ -42,7 +42,7 @@ struct av_labels {
 	int n_notes;
 };
 
-/* Reads the facts for the model's PFs through host (labels_host.c).
+/* Reads the facts for the model's PFs through host (labels/host.c).
  * Missing files are not errors: the facts stay NULL / -1.
  * Returns 0 or -ENOMEM. */
 int av_label_facts_read(const struct av_host *host, const struct av_model *m,
