@@ -140,18 +140,23 @@ int av_fd_regular(int fd)
 	return S_ISREG(st.st_mode) ? 0 : -AV_ENOTREG;
 }
 
-int av_open_regular_at(int dirfd, const char *path)
+int av_fd_keep_regular(int fd)
 {
-	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
-	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int r = av_fd_regular(fd);
 	if (r < 0) {
 		close(fd);
 		return r;
 	}
 	return fd;
+}
+
+int av_open_regular_at(int dirfd, const char *path)
+{
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
+	int fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	return av_fd_keep_regular(fd < 0 ? -errno : fd);
 }
 
 ssize_t av_fd_read_all(int fd, size_t max_size, char **out)

@@ -34,6 +34,9 @@ bool av_bdf_valid(const char *s);
 const char *av_strerror(int err);
 /* 0 when fd is a regular file, else -EISDIR, -AV_ENOTREG or -errno. */
 int av_fd_regular(int fd);
+/* fd when it is a regular file; otherwise closes it and returns what
+ * av_fd_regular said.  A negative fd (-errno from an open) passes through. */
+int av_fd_keep_regular(int fd);
 /* Opens path (relative to dirfd, or absolute) for reading without blocking
  * on a FIFO, and only if it is a regular file.  Returns fd or -errno. */
 int av_open_regular_at(int dirfd, const char *path);

@@ -100,15 +100,7 @@ int av_open(const struct av_host *h, const char *path, int flags, int mode)
  * (sysfs and procfs attributes are regular files). */
 static int open_regular(const struct av_host *h, const char *path)
 {
-	int fd = av_inroot_open(h->rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-	if (fd < 0)
-		return fd;
-	int r = av_fd_regular(fd);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return av_fd_keep_regular(av_inroot_open(h->rootfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0));
 }
 
 ssize_t av_read_bin(const struct av_host *h, const char *path, void *buf, size_t size)
@@ -309,15 +301,7 @@ int av_open_create(struct av_host *h, const char *path, int flags, int mode)
 	if (pfd < 0)
 		return pfd;
 	close(pfd);
-	int fd = av_inroot_open(h->rootfd, path, flags | O_CREAT | O_NONBLOCK | O_NOCTTY, (mode_t)mode);
-	if (fd < 0)
-		return fd;
-	int r = av_fd_regular(fd);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return av_fd_keep_regular(av_inroot_open(h->rootfd, path, flags | O_CREAT | O_NONBLOCK | O_NOCTTY, (mode_t)mode));
 }
 
 /* One write to an existing file.  The last component must not be a
