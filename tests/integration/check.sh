@@ -81,6 +81,9 @@ expect iommu-group "" 1 "iommu.group fail 0000:25:02.0; iommu.group pass 0000:05
 expect irq-remap "" 1 "iommu.irq-remap fail host" "iommu.irq-remap"
 expect irq-unsafe "" 1 "iommu.irq-remap fail host" "iommu.irq-remap"
 expect noiommu "" 1 "vfio.noiommu fail host" "vfio.noiommu"
+# Before vfio is loaded only the kernel command line tells: bare and valued.
+expect noiommu-cmdline-bare "--driver-type pf-passthrough" 1 "vfio.noiommu fail host; gim.bound fail 0000:05:00.0" "gim.bound vfio.noiommu"
+expect noiommu-cmdline-valued "--driver-type pf-passthrough" 1 "vfio.noiommu fail host; gim.bound fail 0000:05:00.0" "gim.bound vfio.noiommu"
 expect iommu-pt "" 0 "iommu.domain note host" -
 expect amd-iommu-off "" 1 "cmdline.params fail host; iommu.kernel fail host" "cmdline.params iommu.kernel"
 expect amd-iommu-on "" 0 "cmdline.params note host" -
@@ -125,10 +128,16 @@ expect bar-low "" 0 "pci.above-4g warn 0000:25:00.0" -
 expect rebar-min "" 0 "pci.rebar warn 0000:25:00.0" -
 expect rebar-none "" 0 "pci.rebar note 0000:25:00.0" -
 expect ari-fits "" 0 "pci.ari warn 0000:25:00.0" -
+# The boundary: a last VF at function 7 is still reachable, at 8 it is not.
+expect ari-fn7 "" 0 "pci.ari warn 0000:25:00.0; pci.ari pass 0000:05:00.0" -
+expect ari-fn8 "" 1 "pci.ari fail 0000:25:00.0; pci.ari pass 0000:05:00.0" "pci.ari"
 expect bus-range "" 1 "pci.bus-range fail 0000:25:00.0; vf.binding skip 0000:25:00.0" "pci.bus-range"
 expect acs-off "" 0 "pci.acs warn 0000:25:00.0; pci.acs pass 0000:05:00.0" -
 expect link-slow "" 0 "pci.link warn 0000:25:00.0" -
 expect group-shared "" 1 "group.isolation fail 0000:25:02.0" "group.isolation"
+# A PF with its own audio function (on vfio-pci, or unbound) is a viable
+# group that goes to the VM whole: no warning, only VFs sharing a group warn.
+expect pf-audio "" 0 "all-pass; group.isolation pass 0000:05:00.0; group.isolation pass 0000:25:00.0" -
 expect group-vfs "" 0 "group.isolation warn 0000:25:02.0; group.isolation warn 0000:25:02.1" -
 expect vf-stub "" 1 "vf.binding fail 0000:25:02.0" "vf.binding"
 expect in-use "" 0 "device.in-use note 0000:25:02.0; device.in-use pass 0000:05:02.0" -
