@@ -115,6 +115,16 @@ assert_json mi300x-container 'd["mode"] == "container"' 'd["resources"] == {"amd
 root=$(build_host mi300x-container)
 check "mi300x-container: list writes no hive record" test ! -e "$root/var/lib/amdvirt/hives.json"
 
+# amdvirt bind leaves a stubbed member in place on purpose: pci-stub does
+# not make the group unviable, so the GPU stays healthy and counted.
+list_json pf-stub-audio
+assert_json pf-stub-audio 'd["mode"] == "pf-passthrough"' \
+	'[(m["bdf"], m["driver"]) for m in groups[7]["devices"]] == [("0000:05:00.0", "vfio-pci"), ("0000:05:00.1", "pci-stub")]' \
+	'[(m["bdf"], m["driver"]) for m in groups[14]["devices"]] == [("0000:25:00.0", "vfio-pci"), ("0000:25:00.1", "pci-stub")]' \
+	'groups[7]["viable"] is True and groups[14]["viable"] is True' \
+	'[(x["id"], x["functions"], x["healthy"]) for x in d["devices"]] == [("7", ["0000:05:00.0"], True), ("14", ["0000:25:00.0"], True)]' \
+	'd["resources"] == {"amd.com/gpu": 2}'
+
 list_json mixed
 assert_json mixed 'd["mode"] == "vf-passthrough"' 'd["mode_warning"] is not None' \
 	'"mixed host" in d["mode_warning"]'
