@@ -125,6 +125,35 @@ assert_json pf-stub-audio 'd["mode"] == "pf-passthrough"' \
 	'[(x["id"], x["functions"], x["healthy"]) for x in d["devices"]] == [("7", ["0000:05:00.0"], True), ("14", ["0000:25:00.0"], True)]' \
 	'd["resources"] == {"amd.com/gpu": 2}'
 
+# The record follows a hive id that changed (re-cabling, a hive re-formed):
+# a command that records (unbind, here with nothing to do) rewrites it for
+# the GPU whose id moved, and list then shows two hives.
+REHIVE=$TEST_TMP/rehive
+cp -a "$(build_host mi300x-container)" "$REHIVE"
+hive_record() { # hive_record EXPECTED-PYTHON-LITERAL: {id: [bdfs]} in hives.json
+	$PY -c 'import ast, json, sys
+d = json.load(open(sys.argv[1]))
+got = {h["xgmi_hive_id"]: sorted(h["gpus"]) for h in d["hives"]}
+want = ast.literal_eval(sys.argv[2])
+if got != want:
+    print("   record %s, expected %s" % (got, want))
+    sys.exit(1)' "$REHIVE/var/lib/amdvirt/hives.json" "$1"
+}
+ALL8="'0000:05:00.0', '0000:25:00.0', '0000:45:00.0', '0000:65:00.0', '0000:85:00.0', '0000:a5:00.0', '0000:c5:00.0'"
+"$AMDVIRT" --root "$REHIVE" unbind --all >/dev/null 2>&1
+check "rehive: unbind records the hive" hive_record "{'5164837823749213954': [$ALL8, '0000:e5:00.0']}"
+rm "$REHIVE/sys/bus/pci/devices/0000:e5:00.0/xgmi_hive_info"
+mkdir "$REHIVE/sys/bus/pci/devices/0000:e5:00.0/xgmi_hive_info"
+echo 7305218940172635651 >"$REHIVE/sys/bus/pci/devices/0000:e5:00.0/xgmi_hive_info/xgmi_hive_id"
+"$AMDVIRT" --root "$REHIVE" unbind --all >/dev/null 2>&1
+check "rehive: the record follows the changed id" \
+	hive_record "{'5164837823749213954': [$ALL8], '7305218940172635651': ['0000:e5:00.0']}"
+# Once sysfs no longer shows the ids (the GPUs moved off amdgpu), the
+# record is what places them.
+for d in "$REHIVE"/sys/bus/pci/devices/*/xgmi_hive_info; do rm -rf "$d"; done
+"$AMDVIRT" --root "$REHIVE" list --json >"$TEST_TMP/out.json" 2>"$TEST_TMP/out.err"
+assert_json rehive '[(h["xgmi_hive_id"], h["source"], len(h["gpus"])) for h in d["hives"]] == [("5164837823749213954", "record", 7), ("7305218940172635651", "record", 1)]'
+
 list_json mixed
 assert_json mixed 'd["mode"] == "vf-passthrough"' 'd["mode_warning"] is not None' \
 	'"mixed host" in d["mode_warning"]'
