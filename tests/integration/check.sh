@@ -14,6 +14,39 @@ run_check() {
 	"$AMDVIRT" --root "$root" "$@" check --json >"$TEST_TMP/out.json" 2>"$TEST_TMP/out.err" || rc=$?
 }
 
+# `make update-expected` runs this with --update: every scenario's results
+# are written to tests/expected/check/ and nothing is judged; review the
+# diff before committing it.
+UPDATE=false
+if [ "${1:-}" = "--update" ]; then
+	UPDATE=true
+	mkdir -p "$top_srcdir/tests/expected/check"
+	ok() { :; }
+	not_ok() { :; }
+fi
+
+# same_results FILE: every result of out.json (status, id, subject, in order)
+# is the expected file's; --update writes the file instead.
+same_results() {
+	$PY - "$TEST_TMP/out.json" "$1" "$UPDATE" <<'PYEOF'
+import json, sys, difflib
+d = json.load(open(sys.argv[1]))
+got = ["%s %s %s" % (c["status"], c["id"], c["subject"]) for c in d["checks"]]
+if sys.argv[3] == "true":
+    open(sys.argv[2], "w").write("\n".join(got) + "\n")
+    sys.exit(0)
+try:
+    want = open(sys.argv[2]).read().splitlines()
+except OSError as e:
+    print("    no expected results: %s" % e)
+    sys.exit(1)
+if got != want:
+    for l in difflib.unified_diff(want, got, "expected", "got", lineterm="", n=1):
+        print("    " + l)
+    sys.exit(1)
+PYEOF
+}
+
 # expect SCENARIO "ARGS" RC "ID STATUS SUBJECT; ..." "FAIL IDS"
 #   Every listed result is present; the FAILing ids are exactly FAIL IDS
 #   ("-": none).  STATUS "all-pass" as the only item: nothing but PASS.
@@ -21,6 +54,13 @@ expect() {
 	local name=$1 args=$2 want_rc=$3 items=$4 fails=$5
 	# shellcheck disable=SC2086
 	run_check "check-$name" $args
+	local tag
+	tag=check-$name$(printf '%s' "${args:+_$args}" | sed "s|$TEST_TMP/||g; s/[^A-Za-z0-9._]\{1,\}/-/g")
+	if same_results "$top_srcdir/tests/expected/check/$tag.txt"; then
+		ok "check-$name: every result as in tests/expected/check/$tag.txt"
+	else
+		not_ok "check-$name: every result as in tests/expected/check/$tag.txt"
+	fi
 	if [ "$rc" != "$want_rc" ]; then
 		not_ok "check-$name: exit $rc, expected $want_rc ($(head -c 300 "$TEST_TMP/out.err"))"
 		return
@@ -161,7 +201,7 @@ expect guest-none "--guest" 1 "guest.device fail host" "guest.device"
 expect config-hidden "" 0 "pci.sriov skip 0000:25:00.0; pci.ari skip 0000:25:00.0; pci.sriov pass 0000:05:00.0" -
 expect resource-garbled "" 0 "pci.vf-bars skip 0000:25:00.0; pci.above-4g skip 0000:25:00.0" -
 expect grub-garbled "" 0 "boot.pending-reboot skip host" -
-expect no-cmdline "" 0 "cmdline.params skip host; boot.pending-reboot skip host" -
+expect no-cmdline "" 0 "cmdline.params skip host; boot.pending-reboot skip host; amdgpu.blacklist skip host" -
 run_check check-resource-garbled
 check "check-resource-garbled: the message names the file" \
 	grep -q '/sys/bus/pci/devices/0000:25:00.0/resource line 1' "$TEST_TMP/out.json"
@@ -204,4 +244,8 @@ check "--demo: exit 1 and a mix of PASS, FAIL, WARN and NOTE" \
 rc=0
 "$AMDVIRT" --root "$TEST_TMP/nonexistent" check >/dev/null 2>&1 || rc=$?
 check "no such root: exit 2" [ "$rc" = 2 ]
+if $UPDATE; then
+	echo "rewrote tests/expected/check/*.txt"
+	exit 0
+fi
 finish
