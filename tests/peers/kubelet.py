@@ -765,9 +765,10 @@ def hostile_checks(k, d, sc, pdir, sock_name, healthy):
         check("%s: 5 MB request: RESOURCE_EXHAUSTED" % sc,
               e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, e.code())
     try:
-        Kubelet.unary(ch, "GetDevicePluginOptions", M["Empty"](), "DevicePluginOptions",
-                      compression=grpc.Compression.Gzip)
-        check("%s: compressed request is answered" % sc, True)
+        r = Kubelet.unary(ch, "GetDevicePluginOptions", M["Empty"](), "DevicePluginOptions",
+                          compression=grpc.Compression.Gzip)
+        check("%s: compressed request is answered with the options" % sc,
+              r.get_preferred_allocation_available and not r.pre_start_required, r)
     except grpc.RpcError as e:
         check("%s: compressed request refused cleanly" % sc,
               e.code() == grpc.StatusCode.UNIMPLEMENTED, e.code())
