@@ -125,6 +125,8 @@ void ck_amdgpu_blacklist(struct av_ck *c)
 	}
 	const char *how = amdgpu_blacklisted(c);
 	bool loaded = ck_module_loaded(c, "amdgpu");
+	if (!how && !ck_cmdline_or_skip(c))
+		return; /* the blacklist may be on the command line we cannot read */
 	if (!how)
 		ck_add(c, AV_CHECK_WARN, "host",
 		       "add modprobe.blacklist=amdgpu to the kernel command line (or `blacklist amdgpu` in "

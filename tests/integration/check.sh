@@ -14,6 +14,39 @@ run_check() {
 	"$AMDVIRT" --root "$root" "$@" check --json >"$TEST_TMP/out.json" 2>"$TEST_TMP/out.err" || rc=$?
 }
 
+# `make update-expected` runs this with --update: every scenario's results
+# are written to tests/expected/check/ and nothing is judged; review the
+# diff before committing it.
+UPDATE=false
+if [ "${1:-}" = "--update" ]; then
+	UPDATE=true
+	mkdir -p "$top_srcdir/tests/expected/check"
+	ok() { :; }
+	not_ok() { :; }
+fi
+
+# same_results FILE: every result of out.json (status, id, subject, in order)
+# is the expected file's; --update writes the file instead.
+same_results() {
+	$PY - "$TEST_TMP/out.json" "$1" "$UPDATE" <<'PYEOF'
+import json, sys, difflib
+d = json.load(open(sys.argv[1]))
+got = ["%s %s %s" % (c["status"], c["id"], c["subject"]) for c in d["checks"]]
+if sys.argv[3] == "true":
+    open(sys.argv[2], "w").write("\n".join(got) + "\n")
+    sys.exit(0)
+try:
+    want = open(sys.argv[2]).read().splitlines()
+except OSError as e:
+    print("    no expected results: %s" % e)
+    sys.exit(1)
+if got != want:
+    for l in difflib.unified_diff(want, got, "expected", "got", lineterm="", n=1):
+        print("    " + l)
+    sys.exit(1)
+PYEOF
+}
+
 # expect SCENARIO "ARGS" RC "ID STATUS SUBJECT; ..." "FAIL IDS"
 #   Every listed result is present; the FAILing ids are exactly FAIL IDS
 #   ("-": none).  STATUS "all-pass" as the only item: nothing but PASS.
@@ -21,6 +54,13 @@ expect() {
 	local name=$1 args=$2 want_rc=$3 items=$4 fails=$5
 	# shellcheck disable=SC2086
 	run_check "check-$name" $args
+	local tag
+	tag=check-$name$(printf '%s' "${args:+_$args}" | sed "s|$TEST_TMP/||g; s/[^A-Za-z0-9._]\{1,\}/-/g")
+	if same_results "$top_srcdir/tests/expected/check/$tag.txt"; then
+		ok "check-$name: every result as in tests/expected/check/$tag.txt"
+	else
+		not_ok "check-$name: every result as in tests/expected/check/$tag.txt"
+	fi
 	if [ "$rc" != "$want_rc" ]; then
 		not_ok "check-$name: exit $rc, expected $want_rc ($(head -c 300 "$TEST_TMP/out.err"))"
 		return
@@ -81,6 +121,9 @@ expect iommu-group "" 1 "iommu.group fail 0000:25:02.0; iommu.group pass 0000:05
 expect irq-remap "" 1 "iommu.irq-remap fail host" "iommu.irq-remap"
 expect irq-unsafe "" 1 "iommu.irq-remap fail host" "iommu.irq-remap"
 expect noiommu "" 1 "vfio.noiommu fail host" "vfio.noiommu"
+# Before vfio is loaded only the kernel command line tells: bare and valued.
+expect noiommu-cmdline-bare "--driver-type pf-passthrough" 1 "vfio.noiommu fail host; gim.bound fail 0000:05:00.0" "gim.bound vfio.noiommu"
+expect noiommu-cmdline-valued "--driver-type pf-passthrough" 1 "vfio.noiommu fail host; gim.bound fail 0000:05:00.0" "gim.bound vfio.noiommu"
 expect iommu-pt "" 0 "iommu.domain note host" -
 expect amd-iommu-off "" 1 "cmdline.params fail host; iommu.kernel fail host" "cmdline.params iommu.kernel"
 expect amd-iommu-on "" 0 "cmdline.params note host" -
@@ -125,10 +168,16 @@ expect bar-low "" 0 "pci.above-4g warn 0000:25:00.0" -
 expect rebar-min "" 0 "pci.rebar warn 0000:25:00.0" -
 expect rebar-none "" 0 "pci.rebar note 0000:25:00.0" -
 expect ari-fits "" 0 "pci.ari warn 0000:25:00.0" -
+# The boundary: a last VF at function 7 is still reachable, at 8 it is not.
+expect ari-fn7 "" 0 "pci.ari warn 0000:25:00.0; pci.ari pass 0000:05:00.0" -
+expect ari-fn8 "" 1 "pci.ari fail 0000:25:00.0; pci.ari pass 0000:05:00.0" "pci.ari"
 expect bus-range "" 1 "pci.bus-range fail 0000:25:00.0; vf.binding skip 0000:25:00.0" "pci.bus-range"
 expect acs-off "" 0 "pci.acs warn 0000:25:00.0; pci.acs pass 0000:05:00.0" -
 expect link-slow "" 0 "pci.link warn 0000:25:00.0" -
 expect group-shared "" 1 "group.isolation fail 0000:25:02.0" "group.isolation"
+# A PF with its own audio function (on vfio-pci, or unbound) is a viable
+# group that goes to the VM whole: no warning, only VFs sharing a group warn.
+expect pf-audio "" 0 "all-pass; group.isolation pass 0000:05:00.0; group.isolation pass 0000:25:00.0" -
 expect group-vfs "" 0 "group.isolation warn 0000:25:02.0; group.isolation warn 0000:25:02.1" -
 expect vf-stub "" 1 "vf.binding fail 0000:25:02.0" "vf.binding"
 expect in-use "" 0 "device.in-use note 0000:25:02.0; device.in-use pass 0000:05:02.0" -
@@ -152,7 +201,7 @@ expect guest-none "--guest" 1 "guest.device fail host" "guest.device"
 expect config-hidden "" 0 "pci.sriov skip 0000:25:00.0; pci.ari skip 0000:25:00.0; pci.sriov pass 0000:05:00.0" -
 expect resource-garbled "" 0 "pci.vf-bars skip 0000:25:00.0; pci.above-4g skip 0000:25:00.0" -
 expect grub-garbled "" 0 "boot.pending-reboot skip host" -
-expect no-cmdline "" 0 "cmdline.params skip host; boot.pending-reboot skip host" -
+expect no-cmdline "" 0 "cmdline.params skip host; boot.pending-reboot skip host; amdgpu.blacklist skip host" -
 run_check check-resource-garbled
 check "check-resource-garbled: the message names the file" \
 	grep -q '/sys/bus/pci/devices/0000:25:00.0/resource line 1' "$TEST_TMP/out.json"
@@ -195,4 +244,8 @@ check "--demo: exit 1 and a mix of PASS, FAIL, WARN and NOTE" \
 rc=0
 "$AMDVIRT" --root "$TEST_TMP/nonexistent" check >/dev/null 2>&1 || rc=$?
 check "no such root: exit 2" [ "$rc" = 2 ]
+if $UPDATE; then
+	echo "rewrote tests/expected/check/*.txt"
+	exit 0
+fi
 finish

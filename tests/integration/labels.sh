@@ -46,7 +46,7 @@ check() { # check NAME COMMAND...: passes when the command succeeds
 
 # q EXPR: a Python expression over the request log (log), the server's
 # nodes (node = node1), the initial node (node0) and the desired labels
-# (want, from `labels --json`).
+# (want, written by hand for the host).
 q() {
 	"$PY" - "$T" "$1" <<'EOF'
 import json, os, sys
@@ -156,9 +156,22 @@ mkdir -p "$SA"
 cp "$T/ca.crt" "$SA/ca.crt"
 echo "$TOKEN" >"$SA/token"
 
-# shellcheck disable=SC2086
-"$AMDVIRT" --root "$HOST" $MODE_ARGS labels --json >"$T/want.json" 2>"$T/want.err"
-check "desired labels computed" q 'len(want) >= 2 and want["amd.com/gpu.mode"] == "vf-passthrough"'
+# The desired labels, written from the host's description (the contract's
+# labels), never taken from `labels --json`: a bug there must show here.
+if [ "$HOST" = "$T/host-mi300x-vf" ]; then
+	# 8 MI300X VFs (74b5) on vfio-pci, gim 8.1.0.K
+	cat >"$T/want.json" <<'EOF'
+{"amd.com/gpu.device-id": "74b5", "amd.com/gpu.driver-version": "8.1.0.K",
+ "amd.com/gpu.mode": "vf-passthrough", "beta.amd.com/gpu.device-id": "74b5",
+ "beta.amd.com/gpu.device-id.74b5": "8", "beta.amd.com/gpu.mode": "vf-passthrough"}
+EOF
+else
+	# no GPU, gim 8.1.0.K+test, the mode forced
+	cat >"$T/want.json" <<'EOF'
+{"amd.com/gpu.driver-version": "8.1.0.K", "amd.com/gpu.mode": "vf-passthrough",
+ "beta.amd.com/gpu.mode": "vf-passthrough"}
+EOF
+fi
 
 cat >"$T/objects.json" <<'EOF'
 {"nodes": [{"apiVersion": "v1", "kind": "Node",
@@ -530,9 +543,15 @@ if [ -d "$T/host-mi300x-vf/sys" ]; then
  "spec": {"driver": {"enable": true, "driverType": "vf-passthrough"}}}
 EOF2
 	VREADY="gpu.operator.amd.com/kube-amd-gpu.test-deviceconfig.vfio.ready"
-	"$AMDVIRT" --root "$DH" --config "$T/dc.json" labels --json >"$T/dwant1.json" 2>/dev/null
-	check "daemon host: the desired labels include vfio.ready" \
-		grep -q "\"$VREADY\"" "$T/dwant1.json"
+	# The reference VF host's labels and, with the DeviceConfig enabled and
+	# every VF on vfio-pci, its driver and vfio.ready labels.
+	cat >"$T/dwant1.json" <<EOF2
+{"amd.com/gpu.device-id": "74b5", "amd.com/gpu.driver-version": "8.1.0.K",
+ "amd.com/gpu.mode": "vf-passthrough", "beta.amd.com/gpu.device-id": "74b5",
+ "beta.amd.com/gpu.device-id.74b5": "8", "beta.amd.com/gpu.mode": "vf-passthrough",
+ "gpu.operator.amd.com/kube-amd-gpu.test-deviceconfig.driver": "vf-passthrough",
+ "$VREADY": ""}
+EOF2
 
 	start_server
 	# Empty it first: the background child truncates it only once it runs,
@@ -546,7 +565,7 @@ EOF2
 		grep -q "labeller: keeping the labels of node node1 (in-cluster service account)" "$T/daemon.err"
 	check "daemon: one GET and one PATCH at start" \
 		q '[e["method"] for e in log] == ["GET", "PATCH"]'
-	check "daemon: the Node carries exactly the labels of labels --json and the foreign ones" \
+	check "daemon: the Node carries exactly the desired labels and the foreign ones" \
 		q 'labels == dict(json.load(open(os.path.join(t, "dwant1.json"))), **{k: v for k, v in labels0.items() if k in ("kubernetes.io/hostname", "amd.com/foo", "amd.com/gpu.family", "amd.com/gpu.device-id.0x74b5", "gpu.operator.amd.com/other.dc.driver")})'
 
 	# A health flip is a model change without a label change.
@@ -559,13 +578,19 @@ EOF2
 	rm "$DH/sys/bus/pci/devices/0000:05:02.0/driver"
 	check "daemon: the unbind is seen" wait_grep "$T/daemon.err" "device 65: Unhealthy: 0000:05:02.0 is on no driver"
 	check "daemon: the change is applied" wait_requests 4
-	"$AMDVIRT" --root "$DH" --config "$T/dc.json" labels --json >"$T/dwant2.json" 2>/dev/null
+	# The 8 selected VFs still count; one is off vfio-pci: no vfio.ready.
+	cat >"$T/dwant2.json" <<'EOF2'
+{"amd.com/gpu.device-id": "74b5", "amd.com/gpu.driver-version": "8.1.0.K",
+ "amd.com/gpu.mode": "vf-passthrough", "beta.amd.com/gpu.device-id": "74b5",
+ "beta.amd.com/gpu.device-id.74b5": "8", "beta.amd.com/gpu.mode": "vf-passthrough",
+ "gpu.operator.amd.com/kube-amd-gpu.test-deviceconfig.driver": "vf-passthrough"}
+EOF2
 	check "daemon: health flips sent nothing; the change one GET and one PATCH" \
 		q '[e["method"] for e in log] == ["GET", "PATCH", "GET", "PATCH"]'
 	check "daemon: the PATCH removes exactly vfio.ready" \
 		q 'patches[1]["body"]["metadata"]["labels"] == {"'"$VREADY"'": None}'
-	check "daemon: the Node follows labels --json of the changed host" \
-		q 'all(labels.get(k) == v for k, v in json.load(open(os.path.join(t, "dwant2.json"))).items()) and "'"$VREADY"'" not in labels'
+	check "daemon: the Node carries the changed host's labels and the foreign ones" \
+		q 'labels == dict(json.load(open(os.path.join(t, "dwant2.json"))), **{k: v for k, v in labels0.items() if k in ("kubernetes.io/hostname", "amd.com/foo", "amd.com/gpu.family", "amd.com/gpu.device-id.0x74b5", "gpu.operator.amd.com/other.dc.driver")})'
 
 	# SIGHUP re-reads the host and the Node: a GET, no PATCH.
 	kill -HUP "$DPID"

@@ -22,14 +22,21 @@ rc=0
 run() {
 	local name=$1
 	shift
+	# A missing input is a failure, never a quiet pass.
 	if [ ! -f "$SCENARIOS/$name.json" ]; then
-		echo "# no scenario $name"
+		echo "not ok - no scenario $SCENARIOS/$name.json" >&2
+		rc=1
 		return
 	fi
-	local root
+	local root expected=$top_srcdir/tests/expected/plugin/$name.json
+	if [ ! -f "$expected" ]; then
+		echo "not ok - no expected devices $expected" >&2
+		rc=1
+		return
+	fi
 	root=$(build_host "$name")
 	"$PY" "$KUBELET" --amdvirt "$AMDVIRT" --root "$root" --scenario "$name" \
-		--tmp "$TEST_TMP" "$@" || rc=1
+		--expected "$expected" --tmp "$TEST_TMP" "$@" || rc=1
 }
 
 run mi300x-vf --restart --hostile

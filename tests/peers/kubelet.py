@@ -258,35 +258,12 @@ class Kubelet:
 # --- what the host should give --------------------------------------------------
 
 
-def expectations(amdvirt, root):
-    out = subprocess.run([amdvirt, "--root", root, "list", "--json"], capture_output=True,
-                         text=True, check=True).stdout
-    model = json.loads(out)
-    funcs = []
-    for g in model["gpus"]:
-        funcs.append(g)
-        funcs.extend(g.get("vfs") or [])
-    groups = {g["id"]: g for g in model["iommu_groups"]}
-    devs = {}
-    if model["mode"] in ("vf-passthrough", "pf-passthrough"):
-        for f in sorted(funcs, key=lambda f: f["bdf"]):
-            if not f.get("selected") or f["driver"] != "vfio-pci":
-                continue
-            d = devs.setdefault(str(f["iommu_group"]), {"bdfs": [], "numa": f["numa_node"],
-                                                         "hive": f.get("hive")})
-            d["bdfs"].append(f["bdf"])
-        for gid, d in devs.items():
-            g = groups[int(gid)]
-            sel_off = [f for f in funcs if f.get("selected") and f["iommu_group"] == int(gid)
-                       and f["driver"] != "vfio-pci"]
-            d["healthy"] = g["vfio_node"] and g["viable"] and not sel_off
-    elif model["mode"] == "container":
-        for f in funcs:
-            if f.get("selected") and f["driver"] == "amdgpu":
-                devs[f["bdf"]] = {"bdfs": [f["bdf"]], "numa": f["numa_node"], "healthy": True,
-                                  "hive": f.get("hive")}
-    resource = next(iter(model["resources"]), "amd.com/gpu")
-    return model, resource, devs
+def expectations(path):
+    """The devices a scenario must offer, written by hand from its description
+    (tests/expected/plugin/NAME.json), never read back from amdvirt itself."""
+    with open(path) as f:
+        want = json.load(f)
+    return {"mode": want["mode"]}, want["resource"], want["devices"]
 
 
 def env_name(resource):
@@ -368,7 +345,7 @@ def run(args):
     root = os.path.abspath(args.root)
     pdir = os.path.join(root, "var/lib/kubelet/device-plugins")
     os.makedirs(pdir, exist_ok=True)
-    model, resource, expect = expectations(args.amdvirt, root)
+    model, resource, expect = expectations(args.expected)
     sock_name = "amdvirt-" + resource.replace("/", "_").replace(".", "_") + ".sock"
     sc = args.scenario
     log_path = os.path.join(args.tmp, "daemon-%s.log" % sc)
@@ -443,7 +420,7 @@ def body(args, k, d, root, pdir, model, resource, expect, sock_name):
     if args.hives:
         hive_checks(k, sc, expect, healthy)
     if passthrough and healthy:
-        health_checks(k, sc, root, healthy[0])
+        health_checks(k, sc, root, healthy[0], expect)
     if args.restart:
         restart_checks(k, d, sc, pdir, sock_name)
     if args.hostile:
@@ -639,7 +616,7 @@ def hive_checks(k, sc, expect, healthy):
             check("%s: Allocate accepts %s" % (sc, why), False, e.details())
 
 
-def health_checks(k, sc, root, dev):
+def health_checks(k, sc, root, dev, expect):
     node = os.path.join(root, "dev/vfio", dev)
     while not k.updates.empty():
         k.updates.get_nowait()
@@ -651,8 +628,10 @@ def health_checks(k, sc, root, dev):
     check("%s: removing /dev/vfio/%s turns it Unhealthy at once (%.0f ms)" % (sc, dev, dt * 1000),
           resp is not None and dt < 1.0)
     if resp is not None:
-        check("%s: the other devices keep their health" % sc,
-              all(d.health == "Healthy" for d in resp.devices if d.ID != dev) or True)
+        others = {d.ID: d.health for d in resp.devices if d.ID != dev}
+        want = {i: "Healthy" if e["healthy"] else "Unhealthy" for i, e in expect.items() if i != dev}
+        check("%s: the other devices keep their health" % sc, others == want,
+              "%s vs %s" % (others, want))
     try:
         k.allocate([dev])
         check("%s: Allocate of an unhealthy device fails" % sc, False)
@@ -786,9 +765,10 @@ def hostile_checks(k, d, sc, pdir, sock_name, healthy):
         check("%s: 5 MB request: RESOURCE_EXHAUSTED" % sc,
               e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, e.code())
     try:
-        Kubelet.unary(ch, "GetDevicePluginOptions", M["Empty"](), "DevicePluginOptions",
-                      compression=grpc.Compression.Gzip)
-        check("%s: compressed request is answered" % sc, True)
+        r = Kubelet.unary(ch, "GetDevicePluginOptions", M["Empty"](), "DevicePluginOptions",
+                          compression=grpc.Compression.Gzip)
+        check("%s: compressed request is answered with the options" % sc,
+              r.get_preferred_allocation_available and not r.pre_start_required, r)
     except grpc.RpcError as e:
         check("%s: compressed request refused cleanly" % sc,
               e.code() == grpc.StatusCode.UNIMPLEMENTED, e.code())
@@ -987,6 +967,8 @@ def main():
     ap.add_argument("--amdvirt", required=True)
     ap.add_argument("--root", required=True)
     ap.add_argument("--scenario", required=True)
+    ap.add_argument("--expected", required=True,
+                    help="tests/expected/plugin/NAME.json: the devices the scenario must offer")
     ap.add_argument("--tmp", default="/tmp")
     ap.add_argument("--hives", action="store_true")
     ap.add_argument("--restart", action="store_true")

@@ -240,6 +240,51 @@ static void state_round_trip(void **state)
 	free(s);
 }
 
+/* A PF can hold two records: the driver it had before a bind, and its
+ * sriov_drivers_autoprobe before a gim load.  Dropping one (unbind, or
+ * unload) keeps the other, in memory and in the file. */
+static void state_records_independent(void **state)
+{
+	struct fx *x = *state;
+	struct av_state st = { 0 };
+	struct av_saved_func bind = { .bdf = "0000:05:00.0", .driver = "amdgpu", .driver_override = "",
+	                              .iommu_group = 11, .autoprobe = -1, .binding = true };
+	struct av_saved_func probe = { .bdf = "0000:05:00.0", .iommu_group = -1, .autoprobe = 1 };
+	const struct av_state_entry *e;
+
+	/* the bind record goes first: the autoprobe record stays */
+	assert_int_equal(av_state_put(&st, &bind), 0);
+	assert_int_equal(av_state_put(&st, &probe), 0);
+	assert_int_equal(st.n, 1);
+	av_state_drop(&st, &bind);
+	assert_int_equal(av_state_save(x->host, &st), 0);
+	av_state_clear(&st);
+	assert_int_equal(av_state_load(x->host, &st, NULL), 0);
+	assert_non_null(e = av_state_find(&st, "0000:05:00.0"));
+	assert_false(e->f.binding);
+	assert_int_equal(e->f.autoprobe, 1);
+	av_state_drop(&st, &probe);
+	assert_int_equal(st.n, 0);
+	assert_int_equal(av_state_save(x->host, &st), 0);
+	assert_false(av_exists(x->host, "/var/lib/amdvirt/state.json"));
+
+	/* the autoprobe record goes first: the bind record stays */
+	assert_int_equal(av_state_put(&st, &probe), 0);
+	assert_int_equal(av_state_put(&st, &bind), 0);
+	av_state_drop(&st, &probe);
+	assert_int_equal(av_state_save(x->host, &st), 0);
+	av_state_clear(&st);
+	assert_int_equal(av_state_load(x->host, &st, NULL), 0);
+	assert_non_null(e = av_state_find(&st, "0000:05:00.0"));
+	assert_true(e->f.binding);
+	assert_string_equal(e->f.driver, "amdgpu");
+	assert_int_equal(e->f.iommu_group, 11);
+	assert_int_equal(e->f.autoprobe, -1);
+	av_state_drop(&st, &bind);
+	assert_int_equal(st.n, 0);
+	av_state_clear(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +296,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bind_already_bound_is_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(unbind_exact_and_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_records_independent, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,6 +181,29 @@ static void load_rollback_every_step(void **state)
 	free(before);
 }
 
+/* gim loads and binds but makes no VF on a PF (firmware, a bad vf_num in
+ * /etc/gim_config): without an explicit count the post-condition is "above
+ * 0", so the load fails naming sriov_numvfs and is rolled back whole. */
+static void load_zero_vfs_rolls_back(void **state)
+{
+	struct fx *x = *state;
+	struct av_plan p;
+	char *before = fx_snapshot(x), *cause = NULL;
+	fk_set_gim(x->k, "8.1.0.K", 0);
+	assert_int_equal(plan(x, true, NULL, 0, NULL, &p), 0);
+	assert_int_equal(p.n_refusals, 0);
+	assert_int_equal(av_plan_execute(x->host, &p, NULL, &cause), -EAGAIN);
+	av_plan_clear(&p);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "/sys/bus/pci/devices/0000:05:00.0/sriov_numvfs reads \"0\", expected a number above 0"));
+	char *after = fx_snapshot(x);
+	assert_string_equal(before, after);
+	assert_false(av_exists(x->host, "/sys/module/gim"));
+	free(after);
+	free(cause);
+	free(before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +211,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(load_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(pf_passthrough_pf_is_reserved, setup, teardown),
 		cmocka_unit_test_setup_teardown(load_rollback_every_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(load_zero_vfs_rolls_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

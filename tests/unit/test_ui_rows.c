@@ -111,6 +111,45 @@ static void test_device_detail(void **state)
 	av_model_free(&m);
 }
 
+/* VF b0 on vfio-pci while the audio function of its group stays on
+ * snd_hda_intel: the row reads "group blocked", not "no vfio node" (the
+ * node is there; the group is what keeps it from kubelet), and the detail
+ * names the member to move, in red. */
+static void test_group_blocked(void **state)
+{
+	(void)state;
+	struct av_model m;
+	struct av_resources res;
+	struct ui_rows r;
+	fx_build(&m);
+	snprintf(m.funcs[5].driver, sizeof(m.funcs[5].driver), "vfio-pci");
+	assert_true(m.funcs[5].selected);
+	assert_false(av_model_group(&m, 21)->viable);
+	assert_int_equal(av_resources_compute(&m, AV_NAMING_SINGLE, &res), 0);
+	ui_rows_init(&r);
+	ui_build_devices(&m, &res, &r);
+	int row = find_text(&r, "0000:15:02.0");
+	assert_true(row >= 0);
+	assert_int_equal(r.v[row].func, 5);
+	assert_non_null(strstr(r.v[row].text, "group blocked"));
+	assert_null(strstr(r.v[row].text, "no vfio node"));
+	assert_int_equal(r.v[row].tone, UI_TONE_BAD);
+	ui_rows_clear(&r);
+	enum ui_tone tone;
+	assert_string_equal(ui_func_state(&m, &res, &m.funcs[5], &tone), "group blocked");
+	assert_int_equal(tone, UI_TONE_BAD);
+
+	ui_build_device_detail(&m, &res, 5, NULL, &r);
+	int audio = find_text(&r, "0000:15:02.1");
+	assert_true(audio >= 0);
+	assert_non_null(strstr(r.v[audio].text, "snd_hda_intel"));
+	assert_int_equal(r.v[audio].tone, UI_TONE_BAD);
+	assert_true(find_text(&r, "NOT viable") >= 0);
+	ui_rows_clear(&r);
+	av_resources_clear(&res);
+	av_model_free(&m);
+}
+
 /* Canned details: PF b at 16 GT/s of 32, VF b0 with no link of its own,
  * an unassigned VF BAR on the PF, a garbled file for VF a1. */
 static struct av_func_details hw_pf, hw_vf, hw_bad;
@@ -514,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_devices_tree),
 		cmocka_unit_test(test_hostile_driver),
 		cmocka_unit_test(test_device_detail),
+		cmocka_unit_test(test_group_blocked),
 		cmocka_unit_test(test_device_hw),
 		cmocka_unit_test(test_hwcache),
 		cmocka_unit_test(test_yaml),
