@@ -1,0 +1,115 @@
+# Checks each k8s/examples/*.yaml; one line per failure, exit 1 if any.
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+SRC, AMDVIRT, TMP = sys.argv[1:4]
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL: " + msg)
+
+
+def run(*args):
+    p = subprocess.run([AMDVIRT, "--demo"] + list(args), capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+# spec.driver fields of AMD's DriverSpec (api/v1alpha1), of which amdvirt
+# reads enable, driverType, version, vfioConfig, kernelModuleConfig and
+# blacklist; an example with anything else would not be an AMD object.
+DRIVER_FIELDS = {"enable", "driverType", "version", "vfioConfig", "kernelModuleConfig", "blacklist",
+                 "image", "imageRegistrySecret", "imageRegistryTLS", "imageSign", "imageBuild",
+                 "useSourceImage", "amdgpuInstallerRepoURL", "upgradePolicy", "tolerations"}
+SPEC_FIELDS = {"driver", "selector", "devicePlugin", "commonConfig", "amdvirt"}
+
+paths = sorted(glob.glob(os.path.join(SRC, "k8s/examples/*.yaml")))
+docs = []
+for p in paths:
+    with open(p) as f:
+        for d in yaml.safe_load_all(f):
+            if d:
+                docs.append((os.path.basename(p), d))
+
+seen = set()
+resources = set()
+rc, out, err = run("kubevirt-config", "--json")
+if rc == 0:
+    for h in json.loads(out)["spec"]["configuration"]["permittedHostDevices"]["pciHostDevices"]:
+        resources.add(h["resourceName"])
+else:
+    fail("amdvirt --demo kubevirt-config --json: exit %d: %s" % (rc, err.strip()))
+
+vms = 0
+for name, d in docs:
+    kind = d.get("kind")
+    if kind == "DeviceConfig":
+        if d.get("apiVersion") != "amd.com/v1alpha1":
+            fail("%s: apiVersion %s, not amd.com/v1alpha1" % (name, d.get("apiVersion")))
+        md = d.get("metadata", {})
+        spec = d.get("spec", {})
+        drv = spec.get("driver", {})
+        for k in set(spec) - SPEC_FIELDS:
+            fail("%s: spec.%s is no DeviceConfig field" % (name, k))
+        for k in set(drv) - DRIVER_FIELDS:
+            fail("%s: spec.driver.%s is no DeviceConfig field" % (name, k))
+        mode = drv.get("driverType", "container")
+        enable = drv.get("enable", True)
+        seen.add((mode, enable))
+        cfg = os.path.join(TMP, name + ".json")
+        with open(cfg, "w") as f:
+            json.dump(d, f)
+        # What the demo host says about itself with the mode alone is the
+        # baseline: the DeviceConfig may add nothing to it.
+        brc, _, berr = run("--driver-type", mode, "labels", "--json")
+        rc, out, err = run("--config", cfg, "labels", "--json")
+        if rc != 0 or brc != 0:
+            fail("%s: amdvirt --config ... labels --json exit %d: %s" % (name, rc, err.strip()))
+            continue
+        if err != berr:
+            fail("%s: --config says more than the host alone: %s" % (name, err.strip()))
+        labels = json.loads(out)
+        if labels.get("amd.com/gpu.mode") != mode:
+            fail("%s: amdvirt reads mode %s, the example says %s" % (name, labels.get("amd.com/gpu.mode"), mode))
+        key = "gpu.operator.amd.com/%s.%s.driver" % (md.get("namespace"), md.get("name"))
+        if (key in labels) != (enable is not False):
+            fail("%s: label %s %s with driver.enable %s" % (name, key, "set" if key in labels else "absent", enable))
+    elif kind == "VirtualMachine":
+        vms += 1
+        if d.get("apiVersion") != "kubevirt.io/v1":
+            fail("%s: apiVersion %s, not kubevirt.io/v1" % (name, d.get("apiVersion")))
+        tspec = d["spec"]["template"]["spec"]
+        devs = tspec["domain"]["devices"]
+        hds = devs.get("hostDevices", [])
+        if not hds:
+            fail("%s: no hostDevices" % name)
+        names = [h.get("name") for h in hds]
+        if len(set(names)) != len(names) or None in names:
+            fail("%s: hostDevices names %s are not unique" % (name, names))
+        for h in hds:
+            if h.get("deviceName") not in resources:
+                fail("%s: hostDevices %s asks for %s, which amdvirt does not advertise (%s)"
+                     % (name, h.get("name"), h.get("deviceName"), sorted(resources)))
+        vols = {v["name"] for v in tspec.get("volumes", [])}
+        for disk in devs.get("disks", []):
+            if disk["name"] not in vols:
+                fail("%s: disk %s has no volume" % (name, disk["name"]))
+        if "mi210" in name and len(hds) != 4:
+            fail("%s: %d hostDevices, a hive is 4" % (name, len(hds)))
+    else:
+        fail("%s: unexpected kind %s" % (name, kind))
+
+for want in (("vf-passthrough", False), ("vf-passthrough", True), ("pf-passthrough", False), ("pf-passthrough", True)):
+    if want not in seen:
+        fail("no DeviceConfig example for %s with driver.enable %s" % want)
+if vms < 2:
+    fail("%d VirtualMachine examples, want the seed's and the MI210 hive's" % vms)
+if failures:
+    sys.exit(1)
+print("examples: %d DeviceConfigs and %d VirtualMachines checked" % (len(docs) - vms, vms))
