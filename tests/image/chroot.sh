@@ -66,7 +66,7 @@ in_root() {
 # missing one is named.
 libs_ok() {
 	missing=$(grep -hoE 'cannot load [^ ]+|error while loading shared libraries: [^:]+|[^ ]+\.so[.0-9]* => not found' \
-		"$T/out" "$T/err" | sed -E 's/^cannot load //; s/^error while loading shared libraries: //; s/ => not found//' | sort -u | paste -sd' ' -)
+		"$T/out" "$T/err" | sed -E 's/^cannot load //; s/^error while loading shared libraries: //; s/ => not found//; s/[,:;]+$//' | sort -u | paste -sd' ' -)
 	if [ -n "$missing" ]; then
 		not_ok "$1: missing in the image: $missing (k8s/image/runtime-packages)"
 		return 1

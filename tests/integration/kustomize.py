@@ -42,11 +42,12 @@ def privileged_overlay(tmp):
 
 with open(os.path.join(K8S, "kustomization.yaml")) as f:
     kz = yaml.safe_load(f)
-NS = kz.get("namespace")
+# The namespace is the Namespace object's name (k8s/namespace.yaml), which
+# kustomization.yaml's replacements carry everywhere.
+with open(os.path.join(K8S, "namespace.yaml")) as f:
+    NS = yaml.safe_load(f)["metadata"]["name"]
 images = kz.get("images") or []
 IMAGE = "%s:%s" % (images[0]["newName"], images[0]["newTag"]) if images else None
-if not NS:
-    fail("k8s/kustomization.yaml sets no namespace")
 if len(images) != 1:
     fail("k8s/kustomization.yaml: images: must set the one image")
 
@@ -91,7 +92,8 @@ def check(variant, objs, want_paths, privileged):
         elif ns != NS:
             fail("%s: namespace %r, not %r" % (name, ns, NS))
     for kind in ("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
-                 "Role", "RoleBinding", "DaemonSet"):
+                 "Role", "RoleBinding", "DaemonSet",
+                 "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"):
         if len(by_kind.get(kind, [])) != 1:
             fail("%s: %d %s objects, want 1" % (variant, len(by_kind.get(kind, [])), kind))
             return
@@ -105,6 +107,12 @@ def check(variant, objs, want_paths, privileged):
              % (variant, NS, labels.get("pod-security.kubernetes.io/enforce")))
 
     sa = by_kind["ServiceAccount"][0]["metadata"]["name"]
+    # The policy holds exactly this account (tests/integration/nodepolicy.sh
+    # judges what it lets through).
+    conds = [c["expression"] for c in by_kind["ValidatingAdmissionPolicy"][0]["spec"].get("matchConditions", [])]
+    if "'system:serviceaccount:%s:%s'" % (NS, sa) not in " ".join(conds):
+        fail("%s: the admission policy's matchConditions %s do not name system:serviceaccount:%s:%s"
+             % (variant, conds, NS, sa))
 
     # RBAC: exactly the rights of doc/daemon.md.
     cr = by_kind["ClusterRole"][0]
