@@ -29,6 +29,35 @@ DRIVER_FIELDS = {"enable", "driverType", "version", "vfioConfig", "kernelModuleC
                  "useSourceImage", "amdgpuInstallerRepoURL", "upgradePolicy", "tolerations"}
 SPEC_FIELDS = {"driver", "selector", "devicePlugin", "commonConfig", "amdvirt"}
 
+# The schema of k8s/components/deviceconfig-crd, which an API server without
+# AMD's operator validates the examples against.
+with open(os.path.join(SRC, "k8s/components/deviceconfig-crd/crd.yaml")) as f:
+    CRD = yaml.safe_load(f)
+SCHEMA = CRD["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+TYPES = {"object": dict, "array": list, "string": str, "boolean": bool}
+
+
+def validate(v, sch, where, name):
+    t = sch.get("type")
+    if t and not isinstance(v, TYPES[t]):
+        fail("%s: %s is %r, the CRD wants %s" % (name, where, v, t))
+        return
+    if "enum" in sch and v not in sch["enum"]:
+        fail("%s: %s %r is not one of %s" % (name, where, v, sch["enum"]))
+    if t == "object":
+        props = sch.get("properties", {})
+        for k, sub in v.items():
+            if k in props:
+                validate(sub, props[k], where + "." + k, name)
+            elif "additionalProperties" in sch:
+                validate(sub, sch["additionalProperties"], where + "." + k, name)
+            elif not sch.get("x-kubernetes-preserve-unknown-fields") and where != "":
+                fail("%s: %s.%s would be pruned by the CRD" % (name, where, k))
+    if t == "array":
+        for i, sub in enumerate(v):
+            validate(sub, sch.get("items", {}), "%s[%d]" % (where, i), name)
+
+
 paths = sorted(glob.glob(os.path.join(SRC, "k8s/examples/*.yaml")))
 docs = []
 for p in paths:
@@ -59,6 +88,10 @@ for name, d in docs:
             fail("%s: spec.%s is no DeviceConfig field" % (name, k))
         for k in set(drv) - DRIVER_FIELDS:
             fail("%s: spec.driver.%s is no DeviceConfig field" % (name, k))
+        if (CRD["spec"]["group"], CRD["spec"]["names"]["kind"], CRD["spec"]["versions"][0]["name"]) != \
+                ("amd.com", "DeviceConfig", "v1alpha1"):
+            fail("the CRD is not amd.com/v1alpha1 DeviceConfig")
+        validate({k: v for k, v in d.items() if k != "metadata"}, SCHEMA, "", name)
         mode = drv.get("driverType", "container")
         enable = drv.get("enable", True)
         seen.add((mode, enable))

@@ -28,15 +28,15 @@ def render(path):
     return [d for d in yaml.safe_load_all(out.stdout) if d]
 
 
-def privileged_overlay(tmp):
-    # An overlay of the shipped base with the shipped component, as the
+def overlay(tmp, component):
+    # An overlay of the shipped base with a shipped component, as the
     # install guide has users write it.
-    d = os.path.join(tmp, "privileged")
+    d = os.path.join(tmp, component)
     os.mkdir(d)
     with open(os.path.join(d, "kustomization.yaml"), "w") as f:
         f.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
                 "resources:\n- %s\ncomponents:\n- %s\n"
-                % (os.path.relpath(K8S, d), os.path.relpath(os.path.join(K8S, "components/privileged"), d)))
+                % (os.path.relpath(K8S, d), os.path.relpath(os.path.join(K8S, "components", component), d)))
     return d
 
 
@@ -206,7 +206,16 @@ def check(variant, objs, want_paths, privileged):
 
 with tempfile.TemporaryDirectory() as tmp:
     check("default", render(K8S), COMMON, False)
-    check("privileged", render(privileged_overlay(tmp)), PRIVILEGED, True)
+    check("privileged", render(overlay(tmp, "privileged")), PRIVILEGED, True)
+    objs = render(overlay(tmp, "deviceconfig-crd"))
+    check("with the CRD", [o for o in objs if o.get("kind") != "CustomResourceDefinition"], COMMON, False)
+    crds = [o for o in objs if o.get("kind") == "CustomResourceDefinition"]
+    if len(crds) != 1 or crds[0].get("apiVersion") != "apiextensions.k8s.io/v1" \
+            or crds[0]["metadata"]["name"] != "deviceconfigs.amd.com" or "namespace" in crds[0]["metadata"] \
+            or crds[0]["spec"].get("scope") != "Namespaced" \
+            or [(v["name"], v["served"], v["storage"]) for v in crds[0]["spec"]["versions"]] != [("v1alpha1", True, True)]:
+        fail("with the CRD: no namespaced, served and stored amd.com/v1alpha1 deviceconfigs.amd.com CRD: %s"
+             % [o["metadata"] for o in crds])
 
 if failures:
     sys.exit(1)
