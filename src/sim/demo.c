@@ -101,15 +101,30 @@ static void remove_tree(const char *root)
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* $TMPDIR when set; else a memory file system (the copy is some 3500
+ * small files, several times faster to make there than on a disk): the
+ * user's runtime directory, /dev/shm; else /tmp. */
+static const char *tmp_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+	if (t && *t)
+		return t;
+	t = getenv("XDG_RUNTIME_DIR");
+	if (t && *t && access(t, W_OK | X_OK) == 0)
+		return t;
+	if (access("/dev/shm", W_OK | X_OK) == 0)
+		return "/dev/shm";
+	return "/tmp";
+}
+
 struct sim_demo *sim_demo_open(const char *pristine, struct av_host **host, char **cause)
 {
 	struct sim_demo *d = calloc(1, sizeof(*d));
-	const char *tmp = getenv("TMPDIR");
 	char *why = NULL;
 	int r;
 	if (!d)
 		return NULL;
-	snprintf(d->root, sizeof(d->root), "%s/amdvirt-demo-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(d->root, sizeof(d->root), "%s/amdvirt-demo-XXXXXX", tmp_dir());
 	if (!mkdtemp(d->root)) {
 		if (asprintf(&why, "%s: %s", d->root, strerror(errno)) < 0)
 			why = NULL;
