@@ -91,6 +91,7 @@ static void build_devices_screen(struct ui_console *c)
 static void rebuild(struct ui_console *c)
 {
 	struct anchor a[UI_NSCREENS];
+	ui_console_demo_hint_done(c);
 	anchors_take(c, a);
 	for (int s = 0; s < UI_NSCREENS; s++)
 		if (s != UI_SCR_LOG)

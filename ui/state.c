@@ -201,10 +201,23 @@ void ui_console_demo_hint(struct ui_console *c)
 	for (int i = 0; i < m->n_funcs; i++)
 		if (m->funcs[i].selected && !m->funcs[i].driver[0]) {
 			ui_console_status(c, "demo: press b on %s to bind it (? explains the screens)", m->funcs[i].bdf);
+			snprintf(c->hint_bdf, sizeof(c->hint_bdf), "%s", m->funcs[i].bdf);
 			break;
 		}
 	if (!c->status[0])
 		ui_console_status(c, "demo: a simulated host; ? explains the screens and keys");
 	/* long enough to be read while looking around */
 	c->status_until_ms = av_now_ms() + 60000;
+}
+
+void ui_console_demo_hint_done(struct ui_console *c)
+{
+	if (!c->hint_bdf[0])
+		return;
+	for (int i = 0; i < c->model.n_funcs; i++)
+		if (!strcmp(c->model.funcs[i].bdf, c->hint_bdf) && c->model.funcs[i].driver[0]) {
+			if (strstr(c->status, c->hint_bdf))
+				c->status[0] = '\0';
+			c->hint_bdf[0] = '\0';
+		}
 }

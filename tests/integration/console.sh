@@ -339,6 +339,7 @@ if [ -d "$top_builddir/demo" ] || [ -n "${AMDVIRT_DEMO_DIR:-}" ]; then
 	check "demo: b y binds 0000:25:02.0" act b "Done: bind 0000:25:02.0 (group 60) to vfio-pci"
 	keys Enter
 	check "demo: its row shows vfio-pci, ready" row 0000:25:02.0 vfio-pci ready
+	check "demo: the hint has gone once tried" wait_gone "demo: press b on" 2
 	check "demo: u y unbinds it" act u "Done: unbind 0000:25:02.0"
 	keys Enter
 	check "demo: its row is back as before" row 0000:25:02.0 "\(none\)" unbound
