@@ -14,6 +14,9 @@
 #include "sim/demo.h"
 #include "sim/sim.h"
 
+/* The file a copy stopped at, for the one line that says so. */
+static char failed_at[PATH_MAX];
+
 struct sim_demo {
 	char root[PATH_MAX];
 	struct sim *k;
@@ -63,8 +66,12 @@ static int copy_tree(const char *from, const char *to)
 		t[n] = '\0';
 		return symlink(t, to) < 0 ? -errno : 0;
 	}
-	if (S_ISREG(st.st_mode))
-		return copy_file(from, to, st.st_mode);
+	if (S_ISREG(st.st_mode)) {
+		int r = copy_file(from, to, st.st_mode);
+		if (r < 0)
+			snprintf(failed_at, sizeof(failed_at), "%s", from);
+		return r;
+	}
 	if (!S_ISDIR(st.st_mode))
 		return 0; /* the demo holds no devices or sockets */
 	if (mkdir(to, (st.st_mode & 07777) | 0700) < 0 && errno != EEXIST)
@@ -131,8 +138,10 @@ struct sim_demo *sim_demo_open(const char *pristine, struct av_host **host, char
 		free(d);
 		goto fail;
 	}
+	failed_at[0] = '\0';
 	if ((r = copy_tree(pristine, d->root)) < 0) {
-		if (asprintf(&why, "copying the demo host %s to %s: %s", pristine, d->root, strerror(-r)) < 0)
+		if (asprintf(&why, "copying the demo host %s to %s: %s%s%s", pristine, d->root,
+		             failed_at[0] ? failed_at : "", failed_at[0] ? ": " : "", strerror(-r)) < 0)
 			why = NULL;
 		goto fail_copy;
 	}
