@@ -314,12 +314,17 @@ fi
 # The demo host at 80x24 with its simulated kernel: the header keeps the
 # checks and the mode, the status line suggests a first step, and every
 # action key does on it what it would on a real host with that layout.
-# Each key's outcome ends in a dialog; act KEY TEXT waits for TEXT in it.
+# act KEY TEXT: KEY, y when it shows a plan, then TEXT (the outcome's
+# dialog).  Each outcome is closed with Enter before the next key.
 act() {
+	local deadline=$(($(date +%s) + 30))
 	keys "$1"
-	wait_re "y run|Enter/q close" 10 || return 1
-	if screen | grep -q "y run"; then keys y; fi
-	wait_for "$2" 30
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		screen | grep -qF -- "$2" && return 0
+		if screen | grep -q "y run"; then keys y; wait_for "$2" 30; return; fi
+		sleep 0.05
+	done
+	wait_for "$2" 1
 }
 # row BDF DRIVER STATE: the Devices row, within about a second.
 row() { wait_re "$1 +$2 +[0-9]+ .* $3 " 2; }
@@ -354,7 +359,7 @@ if [ -d "$top_builddir/demo" ] || [ -n "${AMDVIRT_DEMO_DIR:-}" ]; then
 	wait_for "0000:45:00.0  AMD" 5
 	check "demo: B binds the shared group 27 as a whole" act B "Done: bind 0000:45:00.1 (group 27)"
 	keys Enter
-	check "demo: U gives group 27 back" act U "Done: unbind"
+	check "demo: U gives group 27 back" act U "Done: unbind 2 functions in 1 IOMMU group"
 	keys Enter
 	keys '?'
 	check "demo: ? explains the demo" wait_for "A copy of a bundled host with a simulated kernel"
