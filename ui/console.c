@@ -4,6 +4,7 @@
  * panels return (rescan the host, re-run the checks, redraw, quit). */
 #include "config.h"
 
+
 #include <curses.h>
 #include <errno.h>
 #include <locale.h>
@@ -25,6 +26,7 @@
 #include "journal.h"
 #include "base/util.h"
 #include "watch.h"
+#include "sim/demo.h"
 
 #define REFRESH_MS 5000
 /* inotify reports a bind as a burst of events; one rescan covers it. */
@@ -89,6 +91,7 @@ static void build_devices_screen(struct ui_console *c)
 static void rebuild(struct ui_console *c)
 {
 	struct anchor a[UI_NSCREENS];
+	ui_console_demo_hint_done(c);
 	anchors_take(c, a);
 	for (int s = 0; s < UI_NSCREENS; s++)
 		if (s != UI_SCR_LOG)
@@ -237,6 +240,7 @@ static void console_free(struct ui_console *c)
 		ui_rows_clear(&c->rows[s]);
 	ui_rows_clear(&c->detail);
 	ui_watch_free(c->watch);
+	sim_demo_close(c->sim);   /* before main closes the host it is attached to */
 	free(c->demo_dir);
 }
 
@@ -265,6 +269,8 @@ int av_cmd_console(struct av_opts *cli)
 	                cli->root, c.readonly ? " (read-only)" : "");
 	int rc = ui_console_open_host(&c);
 	ui_console_drain_stderr(&c);
+	if (rc == AV_EXIT_OK)
+		ui_console_demo_hint(&c);
 	char *cause = NULL;
 	if (rc == AV_EXIT_OK && ui_term_start(&c.term, &cause) < 0)
 		rc = AV_EXIT_USAGE;

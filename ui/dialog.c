@@ -128,6 +128,20 @@ void ui_help(struct ui_console *c)
 	int n;
 	const struct ui_binding *b = ui_keys_table(&n);
 	ui_rows_init(&body);
+	if (c->cli->demo) {
+		ui_rows_heading(&body, "The demo host");
+		ui_rows_add(&body, UI_TONE_NORMAL, "A copy of a bundled host with a simulated kernel: every action runs for");
+		ui_rows_add(&body, UI_TONE_NORMAL, "real on the copy, which is gone when you quit (q).");
+		ui_rows_blank(&body);
+	}
+	ui_rows_heading(&body, "The screens (keys 1-6, Tab)");
+	ui_rows_add(&body, UI_TONE_NORMAL, "1 Devices  GPUs (PFs) and their VFs, driver and state; details below");
+	ui_rows_add(&body, UI_TONE_NORMAL, "2 Groups   IOMMU groups and every member: a group moves as one");
+	ui_rows_add(&body, UI_TONE_NORMAL, "3 Hives    XGMI hives: GPUs that must go to a VM together");
+	ui_rows_add(&body, UI_TONE_NORMAL, "4 Checks   what the host still needs (as amdvirt check)");
+	ui_rows_add(&body, UI_TONE_NORMAL, "5 Node     mode, the amd.com/gpu resource, labels, the KubeVirt patch");
+	ui_rows_add(&body, UI_TONE_NORMAL, "6 Log      what was done and what the host said");
+	ui_rows_blank(&body);
 	ui_rows_heading(&body, "Bind a VF (or PF) to vfio-pci for KubeVirt");
 	ui_rows_add(&body, UI_TONE_NORMAL, "1  on Devices, move to the function (arrows or j/k)");
 	ui_rows_add(&body, UI_TONE_NORMAL, "2  press b: the exact plan is shown, nothing runs yet");

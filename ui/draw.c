@@ -116,20 +116,73 @@ static const char *worst_name(const struct ui_console *c, int *attr)
 	return buf;
 }
 
+/* The header's first line, laid out by priority at width w: the checks
+ * summary (right) and the mode come first; the host's name and the other
+ * details shorten, then go, as the terminal narrows (80 columns keeps
+ * everything that matters). */
+struct head {
+	char title[16], host[160], mode[96], iommu[16], mixed[16];
+};
+
+/* Level 0 shows everything; each level gives up the least useful part
+ * left: the demo's host name, the title, the mode's source, "IOMMU on"
+ * (never OFF), then the host's name and the demo's marker shorten. */
+#define HEAD_LEVELS 6
+
+static void head_at(const struct ui_console *c, int level, struct head *h)
+{
+	const struct av_model *m = &c->model;
+	const char *name = m->hostname ? m->hostname : "?";
+	const char *ro = c->readonly ? (level >= 5 ? " [ro]" : " [read-only]") : "";
+	snprintf(h->title, sizeof(h->title), "%s", level >= 2 ? "" : " amdvirt ");
+	if (c->cli->demo)
+		snprintf(h->host, sizeof(h->host), " %s%s%s ", level == 0 ? name : "", level == 0 ? "  " : "",
+		         level >= 6 ? "demo" : level >= 5 ? "demo (simulated)" : "demo host (simulated kernel)");
+	else if (level >= 6)
+		h->host[0] = '\0';
+	else
+		snprintf(h->host, sizeof(h->host), " %.*s ", level >= 4 ? 12 : 120, name);
+	if (h->host[0] && ro[0]) {
+		size_t n = strlen(h->host);
+		snprintf(h->host + n - 1, sizeof(h->host) - n + 1, "%s ", ro);
+	}
+	if (level >= 3)
+		snprintf(h->mode, sizeof(h->mode), " %s ", av_mode_name(m->mode));
+	else
+		snprintf(h->mode, sizeof(h->mode), " mode %s (%s) ", av_mode_name(m->mode), av_mode_source_name(m->mode_source));
+	if (level >= 4 && m->iommu_enabled)
+		h->iommu[0] = '\0';
+	else
+		snprintf(h->iommu, sizeof(h->iommu), " IOMMU %s ", m->iommu_enabled ? "on" : "OFF");
+	snprintf(h->mixed, sizeof(h->mixed), "%s", !m->mode_warning ? "" : level >= 3 ? " mixed " : " mixed host ");
+}
+
+static int head_width(const struct head *h)
+{
+	return (int)(strlen(h->title) + strlen(h->host) + strlen(h->mode) + strlen(h->iommu) + strlen(h->mixed));
+}
+
 static void draw_header(struct ui_console *c, const struct ui_rect *r)
 {
 	const struct av_model *m = &c->model;
 	char buf[512];
 	int x = 0;
-	snprintf(buf, sizeof(buf), " amdvirt  %s%s%s ", m->hostname ? m->hostname : "?",
-	         c->cli->demo ? " (demo host)" : "", c->readonly ? " [read-only]" : "");
-	x += ui_put(r->y, x, r->w - x, buf, A_BOLD, false);
-	snprintf(buf, sizeof(buf), " mode %s (%s) ", av_mode_name(m->mode), av_mode_source_name(m->mode_source));
-	x += ui_put(r->y, x, r->w - x, buf, c->term.attr[m->mode == AV_MODE_NONE ? UI_TONE_WARN : UI_TONE_TITLE], false);
-	snprintf(buf, sizeof(buf), " IOMMU %s ", m->iommu_enabled ? "on" : "OFF");
-	x += ui_put(r->y, x, r->w - x, buf, c->term.attr[m->iommu_enabled ? UI_TONE_GOOD : UI_TONE_BAD], false);
-	if (m->mode_warning)
-		x += ui_put(r->y, x, r->w - x, " mixed host ", c->term.attr[UI_TONE_WARN], false);
+	int wattr;
+	const char *worst = worst_name(c, &wattr);
+	snprintf(buf, sizeof(buf), " checks %s ", worst);
+	int cw = (int)strlen(buf);
+	struct head h;
+	int level = 0;
+	for (head_at(c, level, &h); level < HEAD_LEVELS && head_width(&h) + cw > r->w; head_at(c, ++level, &h))
+		;
+	ui_put(r->y, r->w - cw > 0 ? r->w - cw : 0, cw, buf, wattr, false);
+	int room = r->w - cw;
+	x += ui_put(r->y, x, room - x, h.title, A_BOLD, false);
+	x += ui_put(r->y, x, room - x, h.host, A_BOLD, false);
+	x += ui_put(r->y, x, room - x, h.mode, c->term.attr[m->mode == AV_MODE_NONE ? UI_TONE_WARN : UI_TONE_TITLE], false);
+	x += ui_put(r->y, x, room - x, h.iommu, c->term.attr[m->iommu_enabled ? UI_TONE_GOOD : UI_TONE_BAD], false);
+	if (h.mixed[0])
+		ui_put(r->y, x, room - x, h.mixed, c->term.attr[UI_TONE_WARN], false);
 
 	int vfs = 0, not_viable = 0, bound = 0, selected = 0;
 	for (int i = 0; i < m->n_funcs; i++) {
@@ -139,13 +192,6 @@ static void draw_header(struct ui_console *c, const struct ui_rect *r)
 	}
 	for (int i = 0; i < m->n_groups; i++)
 		not_viable += !m->groups[i].viable && ui_group_tone(m, &m->groups[i]) == UI_TONE_BAD;
-	int wattr;
-	const char *worst = worst_name(c, &wattr);
-	snprintf(buf, sizeof(buf), "checks %s ", worst);
-	int cw = (int)strlen(buf);
-	if (x + cw < r->w)
-		ui_put(r->y, r->w - cw, cw, buf, wattr, false);
-
 	x = 0;
 	snprintf(buf, sizeof(buf), " %d GPU%s, %d VF%s  %d groups, %d blocked  %d hive%s  ", m->n_gpus,
 	         m->n_gpus == 1 ? "" : "s", vfs, vfs == 1 ? "" : "s", m->n_groups, not_viable, m->n_hives,

@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "base/util.h"
 #include "watch.h"
+#include "sim/demo.h"
 
 #define STATUS_MS 4000
 
@@ -165,17 +166,58 @@ int ui_console_open_demo(struct ui_console *c)
 		                                                 : "No demo host is installed.");
 		return UI_HANDLED | UI_REDRAW;
 	}
+	struct av_host *host = NULL;
+	char *why = NULL;
+	struct sim_demo *d = sim_demo_open(c->demo_dir, &host, &why);
+	if (!d) {
+		ui_console_log(c, UI_TONE_BAD, "cannot open the demo host: %s", why ? why : "no memory");
+		ui_console_status(c, "The demo host could not be opened; see the Log screen (6).");
+		free(why);
+		return UI_HANDLED | UI_REDRAW;
+	}
 	av_host_free(cli->host);
 	av_pcidb_free(cli->pcidb);
-	cli->host = NULL;
+	cli->host = host;
 	cli->pcidb = NULL;
-	cli->root = c->demo_dir;
+	cli->root = sim_demo_root(d);
 	cli->demo = true;
+	c->sim = d;
 	if (ui_console_open_host(c) != AV_EXIT_OK) {
 		ui_console_drain_stderr(c);
 		ui_console_status(c, "The demo host could not be opened; see the Log screen (6).");
 		return UI_HANDLED | UI_REDRAW;
 	}
-	ui_console_log(c, UI_TONE_NORMAL, "opened the demo host %s", c->demo_dir);
+	ui_console_log(c, UI_TONE_NORMAL, "opened a copy of the demo host %s in %s", c->demo_dir, cli->root);
+	ui_console_demo_hint(c);
 	return UI_HANDLED | UI_REDRAW | UI_RECHECK;
+}
+
+void ui_console_demo_hint(struct ui_console *c)
+{
+	const struct av_model *m = &c->model;
+	if (!c->cli->demo)
+		return;
+	c->status[0] = '\0';
+	for (int i = 0; i < m->n_funcs; i++)
+		if (m->funcs[i].selected && !m->funcs[i].driver[0]) {
+			ui_console_status(c, "demo: press b on %s to bind it (? explains the screens)", m->funcs[i].bdf);
+			snprintf(c->hint_bdf, sizeof(c->hint_bdf), "%s", m->funcs[i].bdf);
+			break;
+		}
+	if (!c->status[0])
+		ui_console_status(c, "demo: a simulated host; ? explains the screens and keys");
+	/* long enough to be read while looking around */
+	c->status_until_ms = av_now_ms() + 60000;
+}
+
+void ui_console_demo_hint_done(struct ui_console *c)
+{
+	if (!c->hint_bdf[0])
+		return;
+	for (int i = 0; i < c->model.n_funcs; i++)
+		if (!strcmp(c->model.funcs[i].bdf, c->hint_bdf) && c->model.funcs[i].driver[0]) {
+			if (strstr(c->status, c->hint_bdf))
+				c->status[0] = '\0';
+			c->hint_bdf[0] = '\0';
+		}
 }

@@ -18,6 +18,8 @@
 #include "term.h"
 #include "view.h"
 
+struct sim_demo;
+
 enum ui_flags {
 	UI_HANDLED = 0x01,
 	UI_IGNORED = 0x02,
@@ -55,8 +57,15 @@ struct ui_console {
 	int64_t status_until_ms;
 	bool readonly;
 	char *demo_dir;
+	struct sim_demo *sim;        /* the demo host opened with d, while it is open */
+	char hint_bdf[16];           /* the function the demo's hint names, until it moves */
 	int list_height;             /* rows visible in the list at the last draw */
 };
+
+/* On the demo host: one thing to try, on the status line. */
+void ui_console_demo_hint(struct ui_console *c);
+/* Takes the hint away once its function has moved (the user tried it). */
+void ui_console_demo_hint_done(struct ui_console *c);
 
 /* Rebuilds the detail pane for the current selection. */
 void ui_console_detail(struct ui_console *c);

@@ -123,7 +123,7 @@ static void run(struct av_daemon *d, struct av_plan *p)
 void av_daemon_drivers(struct av_daemon *d, const struct av_model *m)
 {
 	struct av_opts *cli = d->cli;
-	const char *off = cli->demo ? "the demo host is read-only" : av_manage_off_reason(m);
+	const char *off = cli->demo ? "the demo host's simulated kernel serves the commands and the console, not the daemon" : av_manage_off_reason(m);
 	if (off) {
 		if (!d->drivers_announced)
 			av_log("driver management off: %s", off);

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "ui/ui.h"
 #include "base/util.h"
+#include "sim/demo.h"
 
 struct command {
 	const char *name;
@@ -53,7 +54,7 @@ static void usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  --root DIR             host root prefix for every host path (default /)\n"
-		"  --demo                 use the bundled demo host\n"
+		"  --demo                 the bundled demo host, on a fresh copy with a simulated kernel\n"
 		"  --driver-type MODE     container | vf-passthrough | pf-passthrough (default: detect)\n"
 		"  --config FILE          node configuration (DeviceConfig JSON)\n"
 		"  --resource-naming N    single | mixed\n"
@@ -206,6 +207,7 @@ int main(int argc, char **argv)
 {
 	struct av_opts cli = { .root = "/", .resync_seconds = 60 };
 	char *demo = NULL;
+	struct sim_demo *sim = NULL;
 	int rc;
 
 	av_config_clear(&cli.config);
@@ -214,8 +216,17 @@ int main(int argc, char **argv)
 		return AV_EXIT_USAGE;
 	}
 	if (cli.demo) {
+		char *cause = NULL;
 		demo = av_opts_demo_root();
-		cli.root = demo;
+		sim = demo ? sim_demo_open(demo, &cli.host, &cause) : NULL;
+		if (!sim) {
+			fprintf(stderr, "amdvirt: cannot open the demo host: %s\n", cause ? cause : "no memory");
+			free(cause);
+			free(demo);
+			free(cli.params);
+			return AV_EXIT_USAGE;
+		}
+		cli.root = sim_demo_root(sim);
 	}
 	if (!cli.command) /* the console needs a terminal to draw on and read keys from */
 		cli.command = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) ? "console" : "list";
@@ -235,6 +246,7 @@ int main(int argc, char **argv)
 	}
 
 	av_pcidb_free(cli.pcidb);
+	sim_demo_close(sim);
 	av_host_free(cli.host);
 	av_config_clear(&cli.config);
 	free(cli.params);

@@ -26,8 +26,8 @@ enum av_naming av_opts_naming(const struct av_opts *o)
 /* The hive record keeps what amdgpu shows before a bind or gim takes the
  * GPUs from it, so the commands that change drivers write it (and the
  * daemon, at start).  Inspecting a host (list, check, labels, a dry run,
- * the read-only console) writes nothing to it.  The demo tree is shared
- * (and installed read-only). */
+ * the read-only console) writes nothing to it.  The demo's copy lives
+ * for one run, and its hive is described in the record it ships with. */
 bool av_opts_records_hives(const struct av_opts *o)
 {
 	static const char *const changing[] = { "bind", "unbind", "gim", "console" };

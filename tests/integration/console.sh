@@ -311,6 +311,69 @@ else
 	not_ok "$pick: SIGSEGV restores the terminal"
 fi
 
+# The demo host at 80x24 with its simulated kernel: the header keeps the
+# checks and the mode, the status line suggests a first step, and every
+# action key does on it what it would on a real host with that layout.
+# act KEY TEXT: KEY, y when it shows a plan, then TEXT (the outcome's
+# dialog).  Each outcome is closed with Enter before the next key.
+act() {
+	local deadline=$(($(date +%s) + 30))
+	keys "$1"
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		screen | grep -qF -- "$2" && return 0
+		if screen | grep -q "y run"; then keys y; wait_for "$2" 30; return; fi
+		sleep 0.05
+	done
+	wait_for "$2" 1
+}
+# row BDF DRIVER STATE: the Devices row, within about a second.
+row() { wait_re "$1 +$2 +[0-9]+ .* $3 " 2; }
+if [ -d "$top_builddir/demo" ] || [ -n "${AMDVIRT_DEMO_DIR:-}" ]; then
+	mkdir -p "$TEST_TMP/demo-tmp"
+	export TMPDIR=$TEST_TMP/demo-tmp
+	start 80 24 --demo
+	unset TMPDIR
+	check "demo: opens at 80x24" wait_for "1 Devices" 30
+	check "demo: the header says it is the demo with a simulated kernel" wait_for "demo host (simulated kernel)"
+	check "demo: the header keeps the checks summary and the mode at 80x24" \
+		sh -c "tmux -L $SOCK capture-pane -p | head -1 | grep -qE 'vf-passthrough .*checks [0-9]+ FAIL, [0-9]+ WARN'"
+	check "demo: the status line suggests a first step" wait_for "demo: press b on 0000:25:02.0 to bind it"
+	check "demo: 0000:25:02.0 starts unbound" row 0000:25:02.0 "\(none\)" unbound
+	search 0000:25:02.0
+	wait_for "0000:25:02.0  AMD" 5
+	check "demo: b y binds 0000:25:02.0" act b "Done: bind 0000:25:02.0 (group 60) to vfio-pci"
+	keys Enter
+	check "demo: its row shows vfio-pci, ready" row 0000:25:02.0 vfio-pci ready
+	check "demo: the hint has gone once tried" wait_gone "demo: press b on" 2
+	check "demo: u y unbinds it" act u "Done: unbind 0000:25:02.0"
+	keys Enter
+	check "demo: its row is back as before" row 0000:25:02.0 "\(none\)" unbound
+	check "demo: m says gim is loaded" act m "gim is already loaded"
+	keys Enter
+	check "demo: a binds everything the mode selects" act a "Done: bind"
+	keys Enter
+	check "demo: ... 0000:85:02.0 is taken from amdgpu" row 0000:85:02.0 vfio-pci ready
+	check "demo: A is refused: a VM holds 0000:a5:02.0" act A "refused: 0000:a5:02.0 is in use"
+	keys Enter
+	search 0000:45:00.0
+	wait_for "0000:45:00.0  AMD" 5
+	check "demo: B binds the shared group 27 as a whole" act B "Done: bind 0000:45:00.1 (group 27)"
+	keys Enter
+	check "demo: U gives group 27 back" act U "Done: unbind 2 functions in 1 IOMMU group"
+	keys Enter
+	keys '?'
+	check "demo: ? explains the demo" wait_for "A copy of a bundled host with a simulated kernel"
+	check "demo: ? explains the screens" wait_for "2 Groups   IOMMU groups"
+	keys Escape
+	for s in 2 3 4 5 6 1; do
+		keys "$s"
+		check "demo: screen $s at 80x24 keeps the header and the key bar" \
+			sh -c "sleep 0.3; tmux -L $SOCK capture-pane -p | head -1 | grep -q 'checks ' && tmux -L $SOCK capture-pane -p | tail -1 | grep -q 'q quit'"
+	done
+	quit_ok "demo 80x24"
+	check "demo: the console removed its copy" test -z "$(ls -A "$TEST_TMP/demo-tmp")"
+fi
+
 # No AMD GPU: said so, and d opens the demo host when there is one.
 empty=$TEST_TMP/empty
 mkdir -p "$empty/sys/bus/pci/devices" "$empty/sys/kernel/iommu_groups"
@@ -318,7 +381,8 @@ if [ -d "$top_builddir/demo" ]; then
 	start 120 40 --root "$empty"
 	check "no GPU: said so" wait_for "No AMD GPU on this host"
 	keys d
-	check "no GPU: d opens the demo host" wait_for "(demo host)"
+	check "no GPU: d opens the demo host" wait_for "demo host (simulated kernel)"
+	check "no GPU: on the demo the status line suggests a first step" wait_for "demo: press b on 0000:25:02.0"
 	quit_ok "demo"
 fi
 finish

@@ -22,9 +22,9 @@ void fx_setup(struct fx *x)
 	memset(x, 0, sizeof(*x));
 	snprintf(x->root, sizeof(x->root), "%s/amdvirt-act-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	assert_non_null(mkdtemp(x->root));
-	x->k = fk_new(x->root);
+	x->k = sim_new(x->root);
 	assert_non_null(x->k);
-	struct fk_dev devs[] = {
+	struct sim_dev devs[] = {
 		{ .bdf = "0000:00:01.0", .vendor = 0x1022, .device = 0x14ab, .class_code = 0x060400, .driver = "pcieport",
 		  .native = "pcieport", .group = 10 },
 		{ .bdf = "0000:05:00.0", .vendor = 0x1002, .device = 0x74a1, .class_code = 0x120000, .parent = "0000:00:01.0",
@@ -46,8 +46,8 @@ void fx_setup(struct fx *x)
 		  .driver = "nvme", .native = "nvme", .group = 41, .sriov_total = 2, .vf_device = 0x0010, .vf_native = "nvme" },
 	};
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
-		assert_int_equal(fk_add_device(x->k, &devs[i]), 0);
-	fk_add_driver(x->k, "pci-stub");
+		assert_int_equal(sim_add_device(x->k, &devs[i]), 0);
+	sim_add_driver(x->k, "pci-stub");
 	x->host = av_host_open(x->root, NULL);
 	assert_non_null(x->host);
 	fk_attach(x->k, x->host);
@@ -75,7 +75,7 @@ void fx_teardown(struct fx *x)
 {
 	char cmd[300];
 	free_model(x);
-	fk_free(x->k);
+	sim_free(x->k);
 	av_host_free(x->host);
 	av_config_clear(&x->cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", x->root);
@@ -103,7 +103,7 @@ const char *fx_read(struct fx *x, const char *path, char *buf, size_t size)
 const char *fx_driver(struct fx *x, const char *bdf)
 {
 	static char buf[64];
-	return fk_driver(x->k, bdf, buf, sizeof(buf));
+	return sim_driver(x->k, bdf, buf, sizeof(buf));
 }
 
 char *fx_snapshot(struct fx *x)

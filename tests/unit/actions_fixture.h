@@ -9,7 +9,7 @@
 
 struct fx {
 	char root[256];
-	struct fk *k;
+	struct sim *k;
 	struct av_host *host;
 	struct av_model m;
 	bool have_model;

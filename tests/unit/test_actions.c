@@ -185,13 +185,13 @@ static void unbind_exact_and_in_use(void **state)
 	free(s);
 
 	/* in use: enable > 0, or the group node held open */
-	fk_put(x->k, "/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/enable", "1\n");
+	sim_put(x->k, "/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/enable", "1\n");
 	fx_discover(x, AV_MODE_PF);
 	s = plan_text(x, false, pf, 1, false, false);
 	assert_non_null(strstr(s, "refused: 0000:05:00.0 is in use (enable=1)"));
 	free(s);
-	fk_put(x->k, "/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/enable", "0\n");
-	fk_hold_open(x->k, 4242, "/dev/vfio/11");
+	sim_put(x->k, "/sys/devices/pci0000:00/0000:00:01.0/0000:05:00.0/enable", "0\n");
+	sim_hold_open(x->k, 4242, "/dev/vfio/11");
 	s = plan_text(x, false, pf, 1, false, false);
 	assert_non_null(strstr(s, "refused: group 11 is in use: /dev/vfio/11 is open"));
 	free(s);
@@ -228,7 +228,7 @@ static void state_round_trip(void **state)
 	av_state_clear(&st);
 
 	char *cause = NULL;
-	fk_put(x->k, "/var/lib/amdvirt/state.json", "{\"functions\": [{\"bdf\": 3}]}");
+	sim_put(x->k, "/var/lib/amdvirt/state.json", "{\"functions\": [{\"bdf\": 3}]}");
 	assert_int_equal(av_state_load(x->host, &st, &cause), -EINVAL);
 	assert_non_null(strstr(cause, "not a valid amdvirt state file"));
 	free(cause);

@@ -84,12 +84,12 @@ static void load_exact_and_run(void **state)
 	av_plan_clear(&p);
 	assert_string_equal(fx_driver(x, "0000:05:00.2"), "vfio-pci");
 
-	fk_put(x->k, "/sys/bus/pci/devices/0000:05:00.2/enable", "1\n");
+	sim_put(x->k, "/sys/bus/pci/devices/0000:05:00.2/enable", "1\n");
 	assert_int_equal(plan(x, false, NULL, 0, NULL, &p), 0);
 	assert_int_equal(p.n_refusals, 1);
 	assert_non_null(strstr(p.refusals[0], "VF 0000:05:00.2 is in use (enable=1): gim would wait for it forever"));
 	av_plan_clear(&p);
-	fk_put(x->k, "/sys/bus/pci/devices/0000:05:00.2/enable", "0\n");
+	sim_put(x->k, "/sys/bus/pci/devices/0000:05:00.2/enable", "0\n");
 
 	assert_int_equal(plan(x, false, NULL, 0, NULL, &p), 0);
 	s = fx_print(&p);
@@ -189,7 +189,7 @@ static void load_zero_vfs_rolls_back(void **state)
 	struct fx *x = *state;
 	struct av_plan p;
 	char *before = fx_snapshot(x), *cause = NULL;
-	fk_set_gim(x->k, "8.1.0.K", 0);
+	sim_set_gim(x->k, "8.1.0.K", 0);
 	assert_int_equal(plan(x, true, NULL, 0, NULL, &p), 0);
 	assert_int_equal(p.n_refusals, 0);
 	assert_int_equal(av_plan_execute(x->host, &p, NULL, &cause), -EAGAIN);

@@ -1,6 +1,6 @@
-/* The fake kernel's tree and driver core. */
+/* The simulated kernel's tree and driver core. */
 #define _GNU_SOURCE
-/* Paths in a test tree are short; a truncated one would fail the test. */
+/* Paths in a host tree are short; a truncated one names nothing in it. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #include <errno.h>
 #include <fcntl.h>
@@ -11,14 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fk_int.h"
+#include "sim_int.h"
 
-static void full(struct fk *k, const char *path, char *buf, size_t size)
+static void full(struct sim *k, const char *path, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s%s", k->root, path);
 }
 
-int fk_mkdirs(struct fk *k, const char *path)
+int sim_mkdirs(struct sim *k, const char *path)
 {
 	char buf[4400];
 	full(k, path, buf, sizeof(buf));
@@ -30,7 +30,7 @@ int fk_mkdirs(struct fk *k, const char *path)
 	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
-int fk_put(struct fk *k, const char *path, const char *content)
+int sim_put(struct sim *k, const char *path, const char *content)
 {
 	char buf[4400];
 	char dir[4096];
@@ -38,7 +38,7 @@ int fk_put(struct fk *k, const char *path, const char *content)
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		fk_mkdirs(k, dir);
+		sim_mkdirs(k, dir);
 	}
 	full(k, path, buf, sizeof(buf));
 	int fd = open(buf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -49,7 +49,7 @@ int fk_put(struct fk *k, const char *path, const char *content)
 	return n < 0 ? -EIO : 0;
 }
 
-int fk_link(struct fk *k, const char *at, const char *target)
+int sim_link(struct sim *k, const char *at, const char *target)
 {
 	char buf[4400];
 	full(k, at, buf, sizeof(buf));
@@ -64,7 +64,7 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
 	return flag == FTW_DP ? rmdir(p) : unlink(p);
 }
 
-int fk_rm(struct fk *k, const char *path)
+int sim_rm(struct sim *k, const char *path)
 {
 	char buf[4400];
 	struct stat st;
@@ -76,7 +76,7 @@ int fk_rm(struct fk *k, const char *path)
 	return nftw(buf, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
 }
 
-int fk_read(struct fk *k, const char *path, char *buf, size_t size)
+int sim_read(struct sim *k, const char *path, char *buf, size_t size)
 {
 	char p[4400];
 	full(k, path, p, sizeof(p));
@@ -95,14 +95,14 @@ int fk_read(struct fk *k, const char *path, char *buf, size_t size)
 	return 0;
 }
 
-bool fk_exists(struct fk *k, const char *path)
+bool sim_exists(struct sim *k, const char *path)
 {
 	char p[4400];
 	full(k, path, p, sizeof(p));
 	return access(p, F_OK) == 0;
 }
 
-struct fkdev *fk_find(struct fk *k, const char *bdf)
+struct simdev *sim_find(struct sim *k, const char *bdf)
 {
 	for (int i = 0; i < k->n; i++)
 		if (k->dev[i].present && strcmp(k->dev[i].bdf, bdf) == 0)
@@ -110,20 +110,20 @@ struct fkdev *fk_find(struct fk *k, const char *bdf)
 	return NULL;
 }
 
-int fk_attr_int(struct fk *k, struct fkdev *d, const char *attr, int dflt)
+int sim_attr_int(struct sim *k, struct simdev *d, const char *attr, int dflt)
 {
 	char p[400], buf[64];
 	snprintf(p, sizeof(p), "%s/%s", d->dir, attr);
-	if (fk_read(k, p, buf, sizeof(buf)) < 0 || !buf[0])
+	if (sim_read(k, p, buf, sizeof(buf)) < 0 || !buf[0])
 		return dflt;
 	return atoi(buf);
 }
 
-int fk_set_attr(struct fk *k, struct fkdev *d, const char *attr, const char *value)
+int sim_set_attr(struct sim *k, struct simdev *d, const char *attr, const char *value)
 {
 	char p[400];
 	snprintf(p, sizeof(p), "%s/%s", d->dir, attr);
-	return fk_put(k, p, value);
+	return sim_put(k, p, value);
 }
 
 /* "../" once per component below /sys, so links stay inside the root. */
@@ -135,22 +135,22 @@ static void up_to_sys(const char *dir, char *buf, size_t size)
 			strncat(buf, "../", size - strlen(buf) - 1);
 }
 
-int fk_add_driver(struct fk *k, const char *name)
+int sim_add_driver(struct sim *k, const char *name)
 {
 	char p[256];
 	snprintf(p, sizeof(p), "/sys/bus/pci/drivers/%s/bind", name);
-	int r = fk_put(k, p, "");
+	int r = sim_put(k, p, "");
 	snprintf(p, sizeof(p), "/sys/bus/pci/drivers/%s/unbind", name);
-	return r ? r : fk_put(k, p, "");
+	return r ? r : sim_put(k, p, "");
 }
 
-static int link_driver(struct fk *k, struct fkdev *d, const char *drv);
+static int link_driver(struct sim *k, struct simdev *d, const char *drv);
 
-static struct fkdev *new_dev(struct fk *k, const char *bdf, const char *dir)
+struct simdev *sim_new_dev(struct sim *k, const char *bdf, const char *dir)
 {
-	if (k->n == FK_MAX)
+	if (k->n == SIM_MAX)
 		return NULL;
-	struct fkdev *d = &k->dev[k->n++];
+	struct simdev *d = &k->dev[k->n++];
 	memset(d, 0, sizeof(*d));
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
 	snprintf(d->dir, sizeof(d->dir), "%s", dir);
@@ -160,11 +160,11 @@ static struct fkdev *new_dev(struct fk *k, const char *bdf, const char *dir)
 	return d;
 }
 
-static int make_dev(struct fk *k, struct fkdev *d, uint16_t vendor, uint16_t device, uint32_t cls, int enable)
+static int make_dev(struct sim *k, struct simdev *d, uint16_t vendor, uint16_t device, uint32_t cls, int enable)
 {
 	char p[400], v[64], up[128];
-	fk_mkdirs(k, d->dir);
-#define PUT(attr, ...) do { snprintf(v, sizeof(v), __VA_ARGS__); fk_set_attr(k, d, attr, v); } while (0)
+	sim_mkdirs(k, d->dir);
+#define PUT(attr, ...) do { snprintf(v, sizeof(v), __VA_ARGS__); sim_set_attr(k, d, attr, v); } while (0)
 	PUT("vendor", "0x%04x\n", vendor);
 	PUT("device", "0x%04x\n", device);
 	PUT("class", "0x%06x\n", cls);
@@ -183,32 +183,32 @@ static int make_dev(struct fk *k, struct fkdev *d, uint16_t vendor, uint16_t dev
 #undef PUT
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s", d->bdf);
 	snprintf(v, sizeof(v), "../../..%s", d->dir + 4);
-	fk_link(k, p, v);
+	sim_link(k, p, v);
 	if (d->group >= 0) {
 		char target[400];
 		up_to_sys(d->dir, up, sizeof(up));
 		snprintf(p, sizeof(p), "/sys/kernel/iommu_groups/%d/devices", d->group);
-		fk_mkdirs(k, p);
+		sim_mkdirs(k, p);
 		snprintf(p, sizeof(p), "/sys/kernel/iommu_groups/%d/type", d->group);
-		fk_put(k, p, "DMA\n");
+		sim_put(k, p, "DMA\n");
 		snprintf(p, sizeof(p), "/sys/kernel/iommu_groups/%d/devices/%s", d->group, d->bdf);
 		snprintf(target, sizeof(target), "../../../..%s", d->dir + 4);
-		fk_link(k, p, target);
+		sim_link(k, p, target);
 		snprintf(p, sizeof(p), "%s/iommu_group", d->dir);
 		snprintf(target, sizeof(target), "%skernel/iommu_groups/%d", up, d->group);
-		fk_link(k, p, target);
+		sim_link(k, p, target);
 	}
 	return 0;
 }
 
-int fk_add_device(struct fk *k, const struct fk_dev *in)
+int sim_add_device(struct sim *k, const struct sim_dev *in)
 {
 	char dir[256];
-	struct fkdev *parent = in->parent ? fk_find(k, in->parent) : NULL;
+	struct simdev *parent = in->parent ? sim_find(k, in->parent) : NULL;
 	if (in->parent && !parent)
 		return -ENOENT;
 	snprintf(dir, sizeof(dir), "%s/%s", parent ? parent->dir : "/sys/devices/pci0000:00", in->bdf);
-	struct fkdev *d = new_dev(k, in->bdf, dir);
+	struct simdev *d = sim_new_dev(k, in->bdf, dir);
 	if (!d)
 		return -ENOSPC;
 	snprintf(d->native, sizeof(d->native), "%s", in->native ? in->native : "");
@@ -219,26 +219,26 @@ int fk_add_device(struct fk *k, const struct fk_dev *in)
 	d->gim = in->gim;
 	make_dev(k, d, in->vendor, in->device, in->class_code, in->enable);
 	if (in->driver) {
-		fk_add_driver(k, in->driver);
+		sim_add_driver(k, in->driver);
 		link_driver(k, d, in->driver);
 	}
 	return 0;
 }
 
-static bool group_on_vfio(struct fk *k, int group)
+static bool group_on_vfio(struct sim *k, int group)
 {
 	char drv[64];
 	for (int i = 0; i < k->n; i++)
 		if (k->dev[i].present && k->dev[i].group == group
-		    && strcmp(fk_driver(k, k->dev[i].bdf, drv, sizeof(drv)), "vfio-pci") == 0)
+		    && strcmp(sim_driver(k, k->dev[i].bdf, drv, sizeof(drv)), "vfio-pci") == 0)
 			return true;
 	return false;
 }
 
-const char *fk_driver(struct fk *k, const char *bdf, char *buf, size_t size)
+const char *sim_driver(struct sim *k, const char *bdf, char *buf, size_t size)
 {
 	char p[400], t[4400];
-	struct fkdev *d = fk_find(k, bdf);
+	struct simdev *d = sim_find(k, bdf);
 	buf[0] = '\0';
 	if (!d)
 		return buf;
@@ -251,83 +251,83 @@ const char *fk_driver(struct fk *k, const char *bdf, char *buf, size_t size)
 	return buf;
 }
 
-int fk_bind(struct fk *k, struct fkdev *d, const char *drv)
+int sim_bind(struct sim *k, struct simdev *d, const char *drv)
 {
 	char p[400], cur[64], ovr[64];
 	snprintf(p, sizeof(p), "/sys/bus/pci/drivers/%s", drv);
-	if (!fk_exists(k, p))
+	if (!sim_exists(k, p))
 		return -ENODEV;
-	if (fk_driver(k, d->bdf, cur, sizeof(cur))[0])
+	if (sim_driver(k, d->bdf, cur, sizeof(cur))[0])
 		return -EBUSY;
 	snprintf(p, sizeof(p), "%s/driver_override", d->dir);
-	fk_read(k, p, ovr, sizeof(ovr));
+	sim_read(k, p, ovr, sizeof(ovr));
 	if (strcmp(ovr, "(null)") == 0)
 		ovr[0] = '\0';
 	if (ovr[0] ? strcmp(ovr, drv) != 0 : (strcmp(drv, d->native) != 0 && !(d->gim && !strcmp(drv, "gim"))))
 		return -ENODEV;
-	if (d->is_vf && !ovr[0] && fk_attr_int(k, &k->dev[d->pf], "sriov_drivers_autoprobe", 1) == 0)
+	if (d->is_vf && !ovr[0] && sim_attr_int(k, &k->dev[d->pf], "sriov_drivers_autoprobe", 1) == 0)
 		return -ENODEV; /* pci_device_can_probe() */
-	if (strcmp(drv, "vfio-pci") == 0 && d->sriov_total > 0 && fk_attr_int(k, d, "sriov_numvfs", 0) > 0)
+	if (strcmp(drv, "vfio-pci") == 0 && d->sriov_total > 0 && sim_attr_int(k, d, "sriov_numvfs", 0) > 0)
 		return -EBUSY; /* "Cannot bind to PF with SR-IOV enabled" */
 	return link_driver(k, d, drv);
 }
 
-static int link_driver(struct fk *k, struct fkdev *d, const char *drv)
+static int link_driver(struct sim *k, struct simdev *d, const char *drv)
 {
 	char p[400], t[400], up[128];
 	up_to_sys(d->dir, up, sizeof(up));
 	snprintf(p, sizeof(p), "%s/driver", d->dir);
 	snprintf(t, sizeof(t), "%sbus/pci/drivers/%s", up, drv);
-	fk_link(k, p, t);
+	sim_link(k, p, t);
 	snprintf(p, sizeof(p), "/sys/bus/pci/drivers/%s/%s", drv, d->bdf);
 	snprintf(t, sizeof(t), "../../../..%s", d->dir + 4);
-	fk_link(k, p, t);
+	sim_link(k, p, t);
 	if (strcmp(drv, "vfio-pci") == 0 && d->group >= 0) {
 		snprintf(p, sizeof(p), "/dev/vfio/%d", d->group);
-		fk_put(k, p, "");
+		sim_put(k, p, "");
 	}
 	/* host drivers enable the device in probe; vfio-pci only on open */
 	if (strcmp(drv, "vfio-pci") != 0 && strcmp(drv, "pci-stub") != 0)
-		fk_set_attr(k, d, "enable", "1\n");
+		sim_set_attr(k, d, "enable", "1\n");
 	return 0;
 }
 
-int fk_unbind(struct fk *k, struct fkdev *d)
+int sim_unbind(struct sim *k, struct simdev *d)
 {
 	char p[400], cur[64];
-	if (!fk_driver(k, d->bdf, cur, sizeof(cur))[0])
+	if (!sim_driver(k, d->bdf, cur, sizeof(cur))[0])
 		return -ENODEV;
 	snprintf(p, sizeof(p), "%s/driver", d->dir);
-	fk_rm(k, p);
+	sim_rm(k, p);
 	snprintf(p, sizeof(p), "/sys/bus/pci/drivers/%s/%s", cur, d->bdf);
-	fk_rm(k, p);
+	sim_rm(k, p);
 	if (strcmp(cur, "vfio-pci") != 0)
-		fk_set_attr(k, d, "enable", "0\n");
+		sim_set_attr(k, d, "enable", "0\n");
 	if (strcmp(cur, "vfio-pci") == 0 && d->group >= 0 && !group_on_vfio(k, d->group)) {
 		snprintf(p, sizeof(p), "/dev/vfio/%d", d->group);
-		fk_rm(k, p);
+		sim_rm(k, p);
 	}
 	return 0;
 }
 
 /* drivers_probe: the override's driver, else the native one; a failed
  * probe leaves the device unbound and is not an error of the write. */
-int fk_probe(struct fk *k, struct fkdev *d)
+int sim_probe(struct sim *k, struct simdev *d)
 {
 	char p[400], ovr[64], cur[64];
-	if (fk_driver(k, d->bdf, cur, sizeof(cur))[0])
+	if (sim_driver(k, d->bdf, cur, sizeof(cur))[0])
 		return 0;
 	snprintf(p, sizeof(p), "%s/driver_override", d->dir);
-	fk_read(k, p, ovr, sizeof(ovr));
+	sim_read(k, p, ovr, sizeof(ovr));
 	if (strcmp(ovr, "(null)") == 0)
 		ovr[0] = '\0';
 	const char *drv = ovr[0] ? ovr : d->native;
 	if (drv[0])
-		fk_bind(k, d, drv);
+		sim_bind(k, d, drv);
 	return 0;
 }
 
-static int next_group(struct fk *k)
+static int next_group(struct sim *k)
 {
 	int g = 0;
 	for (int i = 0; i < k->n; i++)
@@ -336,16 +336,16 @@ static int next_group(struct fk *k)
 	return g;
 }
 
-static int add_vf(struct fk *k, int pfi, int i)
+static int add_vf(struct sim *k, int pfi, int i)
 {
-	struct fkdev *pf = &k->dev[pfi];
+	struct simdev *pf = &k->dev[pfi];
 	unsigned dom, bus, dev, fn;
 	char bdf[16], dir[256], p[400], t[64];
 	sscanf(pf->bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn);
 	unsigned devfn = (dev << 3 | fn) + 1 + (unsigned)i;
 	snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%x", dom, bus, (devfn >> 3) & 0x1f, devfn & 7);
 	snprintf(dir, sizeof(dir), "%.*s/%s", (int)(strrchr(pf->dir, '/') - pf->dir), pf->dir, bdf);
-	struct fkdev *vf = new_dev(k, bdf, dir);
+	struct simdev *vf = sim_new_dev(k, bdf, dir);
 	if (!vf)
 		return -ENOSPC;
 	vf->is_vf = true;
@@ -354,40 +354,40 @@ static int add_vf(struct fk *k, int pfi, int i)
 	snprintf(vf->native, sizeof(vf->native), "%s", pf->vf_native);
 	char vendor[16], cls[16];
 	snprintf(p, sizeof(p), "%s/vendor", pf->dir);
-	fk_read(k, p, vendor, sizeof(vendor));
+	sim_read(k, p, vendor, sizeof(vendor));
 	snprintf(p, sizeof(p), "%s/class", pf->dir);
-	fk_read(k, p, cls, sizeof(cls));
+	sim_read(k, p, cls, sizeof(cls));
 	make_dev(k, vf, (uint16_t)strtoul(vendor, NULL, 16), pf->vf_device, (uint32_t)strtoul(cls, NULL, 16), 0);
 	snprintf(p, sizeof(p), "%s/physfn", vf->dir);
 	snprintf(t, sizeof(t), "../%s", pf->bdf);
-	fk_link(k, p, t);
+	sim_link(k, p, t);
 	snprintf(p, sizeof(p), "%s/virtfn%d", pf->dir, i);
 	snprintf(t, sizeof(t), "../%s", vf->bdf);
-	fk_link(k, p, t);
-	if (fk_attr_int(k, pf, "sriov_drivers_autoprobe", 1))
-		fk_probe(k, vf);
+	sim_link(k, p, t);
+	if (sim_attr_int(k, pf, "sriov_drivers_autoprobe", 1))
+		sim_probe(k, vf);
 	return 0;
 }
 
-static void remove_vf(struct fk *k, struct fkdev *vf, int i)
+static void remove_vf(struct sim *k, struct simdev *vf, int i)
 {
 	char p[400];
 	char drv[64];
-	if (fk_driver(k, vf->bdf, drv, sizeof(drv))[0])
-		fk_unbind(k, vf);
+	if (sim_driver(k, vf->bdf, drv, sizeof(drv))[0])
+		sim_unbind(k, vf);
 	snprintf(p, sizeof(p), "/sys/kernel/iommu_groups/%d", vf->group);
-	fk_rm(k, p);
+	sim_rm(k, p);
 	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s", vf->bdf);
-	fk_rm(k, p);
-	fk_rm(k, vf->dir);
+	sim_rm(k, p);
+	sim_rm(k, vf->dir);
 	snprintf(p, sizeof(p), "%s/virtfn%d", k->dev[vf->pf].dir, i);
-	fk_rm(k, p);
+	sim_rm(k, p);
 	vf->present = false;
 }
 
-int fk_set_numvfs(struct fk *k, struct fkdev *pf, int n)
+int sim_set_numvfs(struct sim *k, struct simdev *pf, int n)
 {
-	int pfi = (int)(pf - k->dev), cur = fk_attr_int(k, pf, "sriov_numvfs", 0);
+	int pfi = (int)(pf - k->dev), cur = sim_attr_int(k, pf, "sriov_numvfs", 0);
 	char v[16];
 	if (n < 0 || n > pf->sriov_total)
 		return -ERANGE;
@@ -405,5 +405,5 @@ int fk_set_numvfs(struct fk *k, struct fkdev *pf, int n)
 			return r;
 	}
 	snprintf(v, sizeof(v), "%d\n", n);
-	return fk_set_attr(k, &k->dev[pfi], "sriov_numvfs", v);
+	return sim_set_attr(k, &k->dev[pfi], "sriov_numvfs", v);
 }
