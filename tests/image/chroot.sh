@@ -3,8 +3,8 @@
 # system built by mmdebstrap from k8s/image/runtime-packages (what
 # k8s/image/Containerfile installs), amdvirt installed into it as `make
 # install DESTDIR=` does, and in a chroot every command that loads a library:
-# the linked ones (ldd, --version, list, check), libkmod (gim load
-# --dry-run), libcurl with TLS (labels --apply against tests/peers/
+# the linked ones (ldd, --version, list), libkmod (check reads module
+# facts through it; gim load --dry-run plans with it), libcurl with TLS (labels --apply against tests/peers/
 # apiserver.py on loopback) and the daemon registering with
 # tests/peers/kubelet.py.  A library the binary cannot find fails the test,
 # naming it.  Needs root (chroot) and the Debian archive; skips, saying so,
@@ -95,10 +95,10 @@ run_check "amdvirt --demo list --json" 0 -- "$BIN" --demo list --json
 "$PY" -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" 2>/dev/null ||
 	not_ok "list --json printed no JSON"
 # check exits 1 when a check fails, which the demo host has.
-run_check "amdvirt --demo check --json" 0 1 -- "$BIN" --demo check --json
+run_check "amdvirt --demo check --json (libkmod)" 0 1 -- "$BIN" --demo check --json
 "$PY" -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" 2>/dev/null ||
 	not_ok "check --json printed no JSON"
-run_check "amdvirt --demo gim load --dry-run (libkmod)" 0 -- "$BIN" --demo gim load --dry-run
+run_check "amdvirt --demo gim load --dry-run" 0 -- "$BIN" --demo gim load --dry-run
 
 # --- labels --apply: libcurl and TLS against the test API server ---------------
 mkcert() { # mkcert NAME CN [CA]
