@@ -2,7 +2,9 @@
  * the devices is read back from the links and attributes sysfs shows. */
 #define _GNU_SOURCE
 /* Paths in a host tree are short; a truncated one names no device. */
+#if defined(__GNUC__) && !defined(__clang__) /* clang has no such warning */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>

@@ -2,7 +2,9 @@
  * operations, through the gate a test may put before them. */
 #define _GNU_SOURCE
 /* Paths in a host tree are short; a truncated one names nothing in it. */
+#if defined(__GNUC__) && !defined(__clang__) /* clang has no such warning */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,9 @@
 /* The simulated kernel's tree and driver core. */
 #define _GNU_SOURCE
 /* Paths in a host tree are short; a truncated one names nothing in it. */
+#if defined(__GNUC__) && !defined(__clang__) /* clang has no such warning */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
