@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "actions/kmod.h"
+#include "base/util.h"
 #include "sim_int.h"
 
 struct sim *sim_alloc(const char *root)
@@ -235,12 +236,8 @@ static int mod_load(struct av_host *host, const char *module, const char *params
 			sim_put(k, "/dev/vfio/vfio", "");
 		}
 	}
-	if (r < 0 && cause) {
-		free(*cause);
-		*cause = NULL;
-		if (asprintf(cause, "loading %s: %s", module, strerror(-r)) < 0)
-			*cause = NULL;
-	}
+	if (r < 0)
+		av_set_cause(cause, "loading %s: %s", module, strerror(-r));
 	return done(k, r);
 }
 
@@ -256,12 +253,8 @@ static int mod_unload(struct av_host *host, const char *module, char **cause, vo
 		r = -ENOENT;
 	if (!r)
 		r = strcmp(name, "gim") == 0 ? gim_unload(k) : sim_rm(k, p);
-	if (r < 0 && cause) {
-		free(*cause);
-		*cause = NULL;
-		if (asprintf(cause, "unloading %s: %s", module, strerror(-r)) < 0)
-			*cause = NULL;
-	}
+	if (r < 0)
+		av_set_cause(cause, "unloading %s: %s", module, strerror(-r));
 	return done(k, r);
 }
 

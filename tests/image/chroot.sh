@@ -101,19 +101,8 @@ run_check "amdvirt --demo check --json (libkmod)" 0 1 -- "$BIN" --demo check --j
 run_check "amdvirt --demo gim load --dry-run" 0 -- "$BIN" --demo gim load --dry-run
 
 # --- labels --apply: libcurl and TLS against the test API server ---------------
-mkcert() { # mkcert NAME CN [CA]
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$T/$1.key" -out "$T/$1.csr" -subj "/CN=$2" 2>/dev/null || return 1
-	if [ $# -eq 2 ]; then
-		printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$T/$1.ext"
-		openssl x509 -req -in "$T/$1.csr" -signkey "$T/$1.key" -days 2 \
-			-extfile "$T/$1.ext" -out "$T/$1.crt" 2>/dev/null
-	else
-		printf 'subjectAltName=IP:127.0.0.1\n' >"$T/$1.ext"
-		openssl x509 -req -in "$T/$1.csr" -CA "$T/$3.crt" -CAkey "$T/$3.key" \
-			-CAcreateserial -days 2 -extfile "$T/$1.ext" -out "$T/$1.crt" 2>/dev/null
-	fi
-}
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/certs.sh"
+CERTS=$T
 mkcert ca "amdvirt test CA" && mkcert server 127.0.0.1 ca || { not_ok "openssl could not make the certificates"; finish; }
 TOKEN=tok-image-test
 cat >"$T/objects.json" <<'JSON'

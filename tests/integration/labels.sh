@@ -72,19 +72,8 @@ EOF
 }
 
 # --- certificates -----------------------------------------------------------
-mkcert() { # mkcert NAME CN [CA]: an EC key and a certificate (self-signed without CA)
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-		-keyout "$T/$1.key" -out "$T/$1.csr" -subj "/CN=$2" 2>/dev/null || return 1
-	if [ $# -eq 2 ]; then
-		printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$T/$1.ext"
-		openssl x509 -req -in "$T/$1.csr" -signkey "$T/$1.key" -days 2 \
-			-extfile "$T/$1.ext" -out "$T/$1.crt" 2>/dev/null
-	else
-		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/$1.ext"
-		openssl x509 -req -in "$T/$1.csr" -CA "$T/$3.crt" -CAkey "$T/$3.key" \
-			-CAcreateserial -days 2 -extfile "$T/$1.ext" -out "$T/$1.crt" 2>/dev/null
-	fi
-}
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/certs.sh"
+CERTS=$T
 if ! { mkcert ca "amdvirt test CA" && mkcert server 127.0.0.1 ca &&
 	mkcert client amdvirt-admin ca && mkcert other "another CA"; }; then
 	echo "Bail out! openssl could not make the test certificates"
