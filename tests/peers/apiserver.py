@@ -3,7 +3,7 @@
 
 HTTPS only (certificates made by the test with openssl), bearer tokens or
 client certificates, Nodes with resourceVersion and JSON merge patch
-(RFC 7386), DeviceConfig objects, RBAC refusals, and injected faults.
+(RFC 7386), DeviceConfig and KubeVirt objects, RBAC refusals, and injected faults.
 Every request is recorded as one JSON line in --log; the token itself is
 never recorded, only whether it was accepted.
 
@@ -49,6 +49,7 @@ class State:
         self.version = 100
         self.nodes = {}
         self.deviceconfigs = {}
+        self.kubevirts = {}
         if args.objects:
             with open(args.objects) as f:
                 objects = json.load(f)
@@ -57,6 +58,11 @@ class State:
             for obj in objects.get("deviceconfigs", []):
                 meta = obj["metadata"]
                 self.deviceconfigs[(meta["namespace"], meta["name"])] = obj
+            for obj in objects.get("kubevirts", []):
+                self.version += 1
+                meta = obj.setdefault("metadata", {})
+                meta["resourceVersion"] = str(self.version)
+                self.kubevirts[(meta["namespace"], meta["name"])] = obj
 
     def add_node(self, obj):
         self.version += 1
@@ -186,6 +192,10 @@ class Handler(BaseHTTPRequestHandler):
               and parts[5] == "deviceconfigs"):
             resource, group, name = "deviceconfigs", "amd.com", parts[6]
             obj = st.deviceconfigs.get((parts[4], name))
+        elif (parts[:4] == ["apis", "kubevirt.io", "v1", "namespaces"] and len(parts) == 7
+              and parts[5] == "kubevirts"):
+            resource, group, name = "kubevirts", "kubevirt.io", parts[6]
+            obj = st.kubevirts.get((parts[4], name))
         else:
             return 404, status_body(404, "NotFound", "the server could not find the requested resource")
         if verb in st.forbid or "%s/%s" % (verb, resource) in st.forbid:
@@ -226,7 +236,7 @@ def main():
     p.add_argument("--cert", required=True)
     p.add_argument("--key", required=True)
     p.add_argument("--client-ca", help="accept client certificates signed by this CA")
-    p.add_argument("--objects", help="JSON {nodes: [...], deviceconfigs: [...]}")
+    p.add_argument("--objects", help="JSON {nodes: [...], deviceconfigs: [...], kubevirts: [...]}")
     p.add_argument("--state-out", help="the nodes after every change")
     p.add_argument("--log", required=True, help="one JSON line per request")
     p.add_argument("--port-file", required=True, help="written once listening")
