@@ -61,8 +61,11 @@ static void usage(FILE *out)
 		"  --json                 machine-readable output on stdout\n"
 		"  -q, --quiet            print only what is not passing\n"
 		"  --all, --dry-run, --force   bind/unbind/check options\n"
-		"  --apply                labels: bring this node's labels on the API server to them\n"
-		"  --kubeconfig FILE      labels --apply, daemon: API access (default: $KUBECONFIG,\n"
+		"  --apply                labels: bring this node's labels on the API server to them;\n"
+		"                         kubevirt-config: bring the KubeVirt CR to permit these devices\n"
+		"                         (with --dry-run: show the change, send nothing)\n"
+		"  --kubevirt NS/NAME     kubevirt-config --apply: the KubeVirt CR (default kubevirt/kubevirt)\n"
+		"  --kubeconfig FILE      --apply, daemon: API access (default: $KUBECONFIG,\n"
 		"                         then in-cluster)\n"
 		"  --node-name NAME       labels --apply, daemon: this node (default: $NODE_NAME)\n"
 		"  --deviceconfig NS/NAME the DeviceConfig from the API server instead of --config\n"
@@ -79,6 +82,7 @@ enum {
 	OPT_ROOT = 256, OPT_DEMO, OPT_DRIVER_TYPE, OPT_CONFIG, OPT_JSON, OPT_VERSION, OPT_CHECK,
 	OPT_DAEMON, OPT_ALL, OPT_DRY_RUN, OPT_FORCE, OPT_GUEST, OPT_READONLY, OPT_APPLY, OPT_NAMING,
 	OPT_KUBECONFIG, OPT_NODE_NAME, OPT_DEVICECONFIG, OPT_PARAM, OPT_MODULE_PATH, OPT_BIND, OPT_RESYNC,
+	OPT_KUBEVIRT,
 };
 
 static const struct option options[] = {
@@ -107,6 +111,7 @@ static const struct option options[] = {
 	{ "module-path", required_argument, NULL, OPT_MODULE_PATH },
 	{ "bind", no_argument, NULL, OPT_BIND },
 	{ "resync", required_argument, NULL, OPT_RESYNC },
+	{ "kubevirt", required_argument, NULL, OPT_KUBEVIRT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -160,6 +165,7 @@ static int parse(struct av_opts *cli, int argc, char **argv)
 		case OPT_KUBECONFIG: cli->kubeconfig = optarg; break;
 		case OPT_NODE_NAME: cli->node_name = optarg; break;
 		case OPT_DEVICECONFIG: cli->deviceconfig = optarg; break;
+		case OPT_KUBEVIRT: cli->kubevirt = optarg; break;
 		case OPT_PARAM: {
 			char **p = realloc(cli->params, ((size_t)cli->n_params + 1) * sizeof(char *));
 			if (!p || !strchr(optarg, '=')) {

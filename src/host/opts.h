@@ -35,6 +35,7 @@ struct av_opts {
 	const char *kubeconfig;
 	const char *node_name;
 	const char *deviceconfig;    /* NS/NAME */
+	const char *kubevirt;        /* kubevirt-config --apply: the KubeVirt CR, NS/NAME */
 	const char *module_path;     /* gim load --module-path */
 	char **params;               /* --param NAME=VALUE */
 	int n_params;

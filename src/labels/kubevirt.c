@@ -18,28 +18,44 @@ bool av_kubevirt_has_devices(const struct av_model *m)
 	return false;
 }
 
-static cJSON *host_devices(const struct av_model *m, const char *resource)
+int av_kubevirt_selectors(const struct av_model *m, char sel[][10], int max)
 {
-	cJSON *list = cJSON_CreateArray();
-	char seen[64][10];
-	int n_seen = 0;
-	for (int i = 0; list && i < m->n_funcs; i++) {
+	int n = 0;
+	for (int i = 0; i < m->n_funcs && n < max; i++) {
 		const struct av_func *f = &m->funcs[i];
 		if (!f->selected || !av_func_is_gpu(f))
 			continue;
-		char sel[10];
-		snprintf(sel, sizeof(sel), "%04x:%04x", f->vendor, f->device);
+		char s[10];
+		snprintf(s, sizeof(s), "%04x:%04x", f->vendor, f->device);
 		bool dup = false;
-		for (int k = 0; k < n_seen; k++)
-			dup |= strcmp(seen[k], sel) == 0;
-		if (dup || n_seen == 64)
-			continue;
-		snprintf(seen[n_seen++], sizeof(seen[0]), "%s", sel);
-		cJSON *e = cJSON_CreateObject();
-		if (!e || !cJSON_AddStringToObject(e, "pciVendorSelector", sel)
-		    || !cJSON_AddStringToObject(e, "resourceName", resource)
-		    || !cJSON_AddBoolToObject(e, "externalResourceProvider", 1)) {
-			cJSON_Delete(e);
+		for (int k = 0; k < n; k++)
+			dup |= strcmp(sel[k], s) == 0;
+		if (!dup)
+			memcpy(sel[n++], s, sizeof(s));
+	}
+	return n;
+}
+
+cJSON *av_kubevirt_entry(const char *selector, const char *resource)
+{
+	cJSON *e = cJSON_CreateObject();
+	if (!e || !cJSON_AddStringToObject(e, "pciVendorSelector", selector)
+	    || !cJSON_AddStringToObject(e, "resourceName", resource)
+	    || !cJSON_AddBoolToObject(e, "externalResourceProvider", 1)) {
+		cJSON_Delete(e);
+		return NULL;
+	}
+	return e;
+}
+
+static cJSON *host_devices(const struct av_model *m, const char *resource)
+{
+	char sel[AV_KUBEVIRT_MAX_IDS][10];
+	int n = av_kubevirt_selectors(m, sel, AV_KUBEVIRT_MAX_IDS);
+	cJSON *list = cJSON_CreateArray();
+	for (int i = 0; list && i < n; i++) {
+		cJSON *e = av_kubevirt_entry(sel[i], resource);
+		if (!e) {
 			cJSON_Delete(list);
 			return NULL;
 		}

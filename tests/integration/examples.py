@@ -76,6 +76,7 @@ else:
     fail("amdvirt --demo kubevirt-config --json: exit %d: %s" % (rc, err.strip()))
 
 vms = 0
+roles = 0
 for name, d in docs:
     kind = d.get("kind")
     if kind == "DeviceConfig":
@@ -135,14 +136,38 @@ for name, d in docs:
                 fail("%s: disk %s has no volume" % (name, disk["name"]))
         if "mi210" in name and len(hds) != 4:
             fail("%s: %d hostDevices, a hive is 4" % (name, len(hds)))
+    elif kind == "ClusterRole":
+        # The admin's role for kubevirt-config --apply: exactly get and
+        # patch on kubevirts.kubevirt.io (the requests kubevirt.sh sees it
+        # send), a valid RBAC object, and never bound here: a binding in
+        # the examples would hand it to the DaemonSet's account.
+        roles += 1
+        if d.get("apiVersion") != "rbac.authorization.k8s.io/v1":
+            fail("%s: apiVersion %s, not rbac.authorization.k8s.io/v1" % (name, d.get("apiVersion")))
+        md = d.get("metadata") or {}
+        if not md.get("name") or "namespace" in md:
+            fail("%s: a ClusterRole needs a name and no namespace" % name)
+        for k in set(d) - {"apiVersion", "kind", "metadata", "rules", "aggregationRule"}:
+            fail("%s: %s is no ClusterRole field" % (name, k))
+        rules = []
+        for r in d.get("rules") or []:
+            for k in set(r) - {"apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"}:
+                fail("%s: rules[].%s is no PolicyRule field" % (name, k))
+            if not r.get("verbs"):
+                fail("%s: a rule without verbs" % name)
+            rules.append((tuple(r.get("apiGroups", [])), tuple(r.get("resources", [])), tuple(sorted(r.get("verbs", [])))))
+        if rules != [(("kubevirt.io",), ("kubevirts",), ("get", "patch"))]:
+            fail("%s: rules %s, want get and patch on kubevirts.kubevirt.io alone" % (name, rules))
     else:
         fail("%s: unexpected kind %s" % (name, kind))
 
 for want in (("vf-passthrough", False), ("vf-passthrough", True), ("pf-passthrough", False), ("pf-passthrough", True)):
     if want not in seen:
         fail("no DeviceConfig example for %s with driver.enable %s" % want)
+if roles != 1:
+    fail("%d ClusterRole examples, want the KubeVirt admin's" % roles)
 if vms < 2:
     fail("%d VirtualMachine examples, want the seed's and the MI210 hive's" % vms)
 if failures:
     sys.exit(1)
-print("examples: %d DeviceConfigs and %d VirtualMachines checked" % (len(docs) - vms, vms))
+print("examples: %d DeviceConfigs, %d VirtualMachines and %d ClusterRole checked" % (len(docs) - vms - roles, vms, roles))

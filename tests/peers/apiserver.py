@@ -22,6 +22,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import api_kubevirt
+
 
 def merge_patch(target, patch):
     """RFC 7386."""
@@ -44,6 +46,7 @@ class State:
         self.args = args
         self.tokens = set(args.token or [])
         self.forbid = set(args.forbid or [])
+        self.allow = set(args.allow or [])
         self.faults = list(args.inject or [])
         self.rotate = args.rotate_token
         self.version = 100
@@ -74,7 +77,8 @@ class State:
             return
         tmp = self.args.state_out + ".tmp"
         with open(tmp, "w") as f:
-            json.dump({"nodes": list(self.nodes.values())}, f, indent=1, sort_keys=True)
+            json.dump({"nodes": list(self.nodes.values()),
+                       "kubevirts": list(self.kubevirts.values())}, f, indent=1, sort_keys=True)
         os.replace(tmp, self.args.state_out)
 
     def next_fault(self, method):
@@ -198,15 +202,20 @@ class Handler(BaseHTTPRequestHandler):
             obj = st.kubevirts.get((parts[4], name))
         else:
             return 404, status_body(404, "NotFound", "the server could not find the requested resource")
-        if verb in st.forbid or "%s/%s" % (verb, resource) in st.forbid:
+        if (verb in st.forbid or "%s/%s" % (verb, resource) in st.forbid
+                or (st.allow and "%s/%s" % (verb, resource) not in st.allow)):
             return 403, status_body(403, "Forbidden",
                                     '%s "%s" is forbidden: User "system:serviceaccount:test:amdvirt" '
                                     'cannot %s resource "%s" in API group "%s"'
                                     % (resource, name, verb, resource, group))
         if obj is None:
             return 404, status_body(404, "NotFound", '%s "%s" not found' % (resource, name))
+        if self.command == "GET" and resource == "kubevirts":
+            return api_kubevirt.get(st, (parts[4], name), obj)
         if self.command == "GET":
             return 200, obj
+        if self.command == "PATCH" and resource == "kubevirts":
+            return api_kubevirt.patch(st, self.headers, body_text, (parts[4], name), obj, merge_patch)
         if self.command == "PATCH" and resource == "nodes":
             if self.headers.get("Content-Type") != "application/merge-patch+json":
                 return 415, status_body(415, "UnsupportedMediaType", "unsupported patch type")
@@ -243,6 +252,9 @@ def main():
     p.add_argument("--token", action="append", help="an accepted bearer token")
     p.add_argument("--forbid", action="append", help="VERB or VERB/RESOURCE answered with 403")
     p.add_argument("--inject", action="append", help="a fault for a coming request")
+    p.add_argument("--allow", action="append",
+                   help="VERB/RESOURCE: when given, every other verb and resource is answered with 403")
+    api_kubevirt.add_arguments(p)
     p.add_argument("--rotate-token", help="FILE:NEW: at the first request write NEW to FILE, "
                    "accept only NEW and refuse that request with 401")
     args = p.parse_args()
