@@ -9,6 +9,7 @@
 
 #include "k8s/client.h"
 #include "k8s/curl_dl.h"
+#include "k8s/execcred.h"
 #include "base/util.h"
 
 #define BODY_MAX (64u << 20)
@@ -22,6 +23,8 @@ struct av_k8s {
 	unsigned int seed;
 	char *token;                 /* as last read from token_file */
 	const atomic_bool *cancel;
+	struct av_exec_cred cred;    /* from conf.exec's plugin, when it has one */
+	bool cred_unused;            /* just fetched: good for one request even if expired */
 };
 
 struct av_k8s *av_k8s_new(struct av_k8s_conf *conf, char **cause)
@@ -46,6 +49,13 @@ struct av_k8s *av_k8s_new(struct av_k8s_conf *conf, char **cause)
 	memset(conf, 0, sizeof(*conf));
 	k->retry = av_k8s_retry_defaults();
 	k->seed = (unsigned int)time(NULL) ^ (unsigned int)getpid();
+	/* A plugin that cannot give credentials makes the kubeconfig as
+	 * unusable as a missing token file: said before anything is sent. */
+	if (k->conf.exec && av_exec_run(&k->conf, &k->cred, cause) < 0) {
+		av_k8s_free(k);
+		return NULL;
+	}
+	k->cred_unused = true;
 	return k;
 }
 
@@ -63,6 +73,7 @@ void av_k8s_free(struct av_k8s *k)
 		return;
 	k->cu->easy_cleanup(k->curl);
 	forget_token(k);
+	av_exec_cred_clear(&k->cred);
 	av_k8s_conf_clear(&k->conf);
 	free(k);
 }
@@ -134,7 +145,23 @@ static int reload_token(struct av_k8s *k, char **cause)
 
 static const char *token(const struct av_k8s *k)
 {
+	if (k->conf.exec)
+		return k->cred.token;
 	return k->conf.token_file ? k->token : k->conf.token;
+}
+
+/* The exec plugin's credential, run again when it expired or (force) the
+ * server refused it.  Returns 0 or -errno with *cause. */
+static int exec_cred(struct av_k8s *k, bool force, char **cause)
+{
+	/* As client-go: a credential is checked before a request, and the
+	 * one fetched for it is used even when it came already expired. */
+	bool unused = k->cred_unused;
+	k->cred_unused = false;
+	if (!k->conf.exec || (!force && (unused || av_exec_cred_fresh(&k->cred, time(NULL)))))
+		return 0;
+	av_exec_cred_clear(&k->cred);
+	return av_exec_run(&k->conf, &k->cred, cause);
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
@@ -172,6 +199,11 @@ static void setup_tls(struct av_k8s *k)
 		cu->easy_setopt(c, CURLOPT_CAINFO, conf->ca_file);
 	cu->easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
 	cu->easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	if (k->cred.cert.data) {
+		set_blob(k, CURLOPT_SSLCERT_BLOB, &k->cred.cert);
+		set_blob(k, CURLOPT_SSLKEY_BLOB, &k->cred.key);
+		return;
+	}
 	if (conf->cert.data)
 		set_blob(k, CURLOPT_SSLCERT_BLOB, &conf->cert);
 	else if (conf->cert_file)
@@ -315,7 +347,7 @@ int av_k8s_request(struct av_k8s *k, const char *method, const char *path,
 		if (cancelled(k))
 			break;
 		int changed = reload_token(k, cause);
-		if (changed < 0) {
+		if (changed < 0 || (changed = exec_cred(k, false, cause)) < 0) {
 			free(url);
 			return changed;
 		}
@@ -323,6 +355,19 @@ int av_k8s_request(struct av_k8s *k, const char *method, const char *path,
 		resp->attempts = i + 1;
 		if (rc == CURLE_OUT_OF_MEMORY)
 			break;
+		if (resp->status == 401 && k->conf.exec && token_retry_left) {
+			/* As kubectl: a refused plugin credential is fetched
+			 * anew, once for this request. */
+			token_retry_left = false;
+			int er = exec_cred(k, true, cause);
+			if (er < 0) {
+				av_k8s_response_clear(resp);
+				free(url);
+				return er;
+			}
+			i--;
+			continue;
+		}
 		if (resp->status == 401 && k->conf.token_file && token_retry_left) {
 			/* A token rotated between our read and the server's check. */
 			token_retry_left = false;

@@ -16,6 +16,26 @@ static void blob_clear(struct av_blob *b)
 	b->len = 0;
 }
 
+void av_exec_conf_free(struct av_exec_conf *x)
+{
+	if (!x)
+		return;
+	free(x->api_version);
+	free(x->command);
+	for (int i = 0; i < x->n_args; i++)
+		free(x->args[i]);
+	free(x->args);
+	/* The env list often carries secrets for the plugin. */
+	for (int i = 0; i < x->n_env; i++) {
+		explicit_bzero(x->env[i], strlen(x->env[i]));
+		free(x->env[i]);
+	}
+	free(x->env);
+	free(x->install_hint);
+	free(x->user);
+	free(x);
+}
+
 void av_k8s_conf_clear(struct av_k8s_conf *c)
 {
 	free(c->server);
@@ -30,6 +50,7 @@ void av_k8s_conf_clear(struct av_k8s_conf *c)
 		explicit_bzero(c->token, strlen(c->token));
 	free(c->token);
 	free(c->token_file);
+	av_exec_conf_free(c->exec);
 	memset(c, 0, sizeof(*c));
 }
 

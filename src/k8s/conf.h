@@ -15,6 +15,23 @@ struct av_blob {
 	size_t len;
 };
 
+/* A user's exec credential plugin (users[].user.exec), run by
+ * k8s/execcred.c as kubectl runs it. */
+enum av_exec_interactive { AV_EXEC_NEVER, AV_EXEC_IF_AVAILABLE };
+struct av_exec_conf {
+	char *api_version;           /* client.authentication.k8s.io/v1 or v1beta1 */
+	char *command;               /* a path (absolute, or resolved against the
+	                              * kubeconfig's directory), or a name for PATH */
+	char **args;
+	int n_args;
+	char **env;                  /* NAME=VALUE, added to the environment */
+	int n_env;
+	enum av_exec_interactive interactive;  /* Always is refused when read */
+	char *install_hint;
+	bool provide_cluster_info;
+	char *user;                  /* the kubeconfig's user name, for messages */
+};
+
 struct av_k8s_conf {
 	char *server;                /* "https://10.0.0.1:443", no trailing slash */
 	char *origin;                /* for messages: "in-cluster", "kubeconfig PATH (context C)" */
@@ -27,6 +44,7 @@ struct av_k8s_conf {
 	/* The in-cluster token is a host path under ROOT (token_file is then a
 	 * host path read through this host); NULL for kubeconfig paths. */
 	const struct av_host *token_host;
+	struct av_exec_conf *exec;   /* NULL unless the user has an exec plugin */
 };
 
 /* In-cluster: KUBERNETES_SERVICE_HOST / _PORT, and the service-account token
@@ -56,6 +74,7 @@ int av_k8s_conf_load(const struct av_host *host, const char *flag, struct av_k8s
 bool av_k8s_conf_wanted(const char *flag);
 
 void av_k8s_conf_clear(struct av_k8s_conf *c);
+void av_exec_conf_free(struct av_exec_conf *x);
 
 /* Standard base64 (padding optional, whitespace ignored).  Returns 0 or
  * -EINVAL / -ENOMEM; out is NUL-terminated for convenience. */

@@ -139,13 +139,128 @@ static int read_cluster(struct kc *k, yaml_node_t *cl, const char *name, struct 
 	return r;
 }
 
+static int push(char ***list, int *n, char *s)
+{
+	if (!s)
+		return -ENOMEM;
+	char **l = realloc(*list, ((size_t)*n + 1) * sizeof(char *));
+	if (!l) {
+		free(s);
+		return -ENOMEM;
+	}
+	*list = l;
+	l[(*n)++] = s;
+	return 0;
+}
+
+#define EXEC_V1 "client.authentication.k8s.io/v1"
+#define EXEC_V1BETA1 "client.authentication.k8s.io/v1beta1"
+
+/* users[].user.exec, as client-go reads it: apiVersion, command, args,
+ * env, interactiveMode (required for v1, IfAvailable by default for
+ * v1beta1), installHint, provideClusterInfo. */
+static int read_exec(struct kc *k, yaml_node_t *ex, const char *name, struct av_k8s_conf *c)
+{
+	if (ex->type != YAML_MAPPING_NODE)
+		return fail(k, -EINVAL, "user \"%s\": exec is not a mapping", name);
+	struct av_exec_conf *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	c->exec = x;
+	const char *api = scalar(k, ex, "apiVersion"), *cmd = scalar(k, ex, "command");
+	if (!api)
+		return fail(k, -EINVAL, "user \"%s\": exec has no apiVersion", name);
+	if (strcmp(api, EXEC_V1) != 0 && strcmp(api, EXEC_V1BETA1) != 0)
+		return fail(k, -ENOTSUP, "user \"%s\": exec apiVersion %.80s is not supported (use %s or %s)",
+		            name, api, EXEC_V1, EXEC_V1BETA1);
+	if (!cmd)
+		return fail(k, -EINVAL, "user \"%s\": exec has no command", name);
+	const char *mode = scalar(k, ex, "interactiveMode");
+	if (!mode && strcmp(api, EXEC_V1) == 0)
+		return fail(k, -EINVAL, "user \"%s\": exec interactiveMode must be given for %s "
+		            "(Never or IfAvailable)", name, EXEC_V1);
+	if (!mode || strcmp(mode, "IfAvailable") == 0) {
+		/* amdvirt never prompts, terminal or not: it runs in scripts
+		 * and as a daemon, so the plugin is told it cannot. */
+		x->interactive = AV_EXEC_IF_AVAILABLE;
+	} else if (strcmp(mode, "Never") == 0) {
+		x->interactive = AV_EXEC_NEVER;
+	} else if (strcmp(mode, "Always") == 0) {
+		return fail(k, -ENOTSUP, "user \"%s\": exec interactiveMode Always needs a terminal to prompt "
+		            "on, and amdvirt never prompts; log in with kubectl first or use a plugin that can "
+		            "run with Never or IfAvailable", name);
+	} else {
+		return fail(k, -EINVAL, "user \"%s\": exec interactiveMode '%.40s' is not Never, IfAvailable "
+		            "or Always", name, mode);
+	}
+	/* A path with a slash is relative to the kubeconfig's directory; a
+	 * bare name is looked up in PATH when it runs. */
+	if (strchr(cmd, '/') && cmd[0] != '/' && k->dir) {
+		const char *rel = cmd;
+		while (rel[0] == '.' && rel[1] == '/')
+			for (rel += 2; *rel == '/'; rel++)
+				;
+		x->command = av_strdup_printf("%s/%s", k->dir, rel);
+	}
+	else
+		x->command = strdup(cmd);
+	if (!(x->api_version = strdup(api)) || !x->command || !(x->user = strdup(name)))
+		return -ENOMEM;
+	yaml_node_t *args = get(k, ex, "args");
+	if (args && args->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *i = args->data.sequence.items.start; i < args->data.sequence.items.top; i++) {
+			yaml_node_t *a = yaml_document_get_node(&k->doc, *i);
+			if (!a || a->type != YAML_SCALAR_NODE)
+				return fail(k, -EINVAL, "user \"%s\": exec args must be strings", name);
+			int r = push(&x->args, &x->n_args, strdup((const char *)a->data.scalar.value));
+			if (r < 0)
+				return r;
+		}
+	} else if (args && !(args->type == YAML_SCALAR_NODE && args->data.scalar.length == 0)) {
+		return fail(k, -EINVAL, "user \"%s\": exec args is not a list", name);
+	}
+	yaml_node_t *env = get(k, ex, "env");
+	if (env && env->type == YAML_SEQUENCE_NODE) {
+		for (yaml_node_item_t *i = env->data.sequence.items.start; i < env->data.sequence.items.top; i++) {
+			yaml_node_t *e = yaml_document_get_node(&k->doc, *i);
+			const char *n = scalar(k, e, "name"), *v = scalar(k, e, "value");
+			if (!n || strchr(n, '='))
+				return fail(k, -EINVAL, "user \"%s\": an exec env entry has no valid name", name);
+			int r = push(&x->env, &x->n_env, av_strdup_printf("%s=%s", n, v ? v : ""));
+			if (r < 0)
+				return r;
+		}
+	} else if (env && !(env->type == YAML_SCALAR_NODE && env->data.scalar.length == 0)) {
+		return fail(k, -EINVAL, "user \"%s\": exec env is not a list", name);
+	}
+	const char *hint = scalar(k, ex, "installHint");
+	if (hint && !(x->install_hint = strdup(hint)))
+		return -ENOMEM;
+	const char *pci = scalar(k, ex, "provideClusterInfo");
+	int b = pci ? yaml11_bool(pci) : 0;
+	if (b < 0)
+		return fail(k, -EINVAL, "user \"%s\": exec provideClusterInfo '%.40s' is not a boolean", name, pci);
+	x->provide_cluster_info = b > 0;
+	return 0;
+}
+
 static int read_user(struct kc *k, yaml_node_t *u, const char *name, struct av_k8s_conf *c)
 {
 	if (!u)
 		return fail(k, -EINVAL, "no user named \"%s\"", name);
-	if (get(k, u, "exec") || get(k, u, "auth-provider"))
-		return fail(k, -ENOTSUP, "user \"%s\" uses an exec or auth-provider plugin, which amdvirt "
-		            "does not run; use a token or a client certificate", name);
+	if (get(k, u, "auth-provider"))
+		return fail(k, -ENOTSUP, "user \"%s\" uses an auth-provider plugin, which amdvirt "
+		            "does not run; use an exec plugin, a token or a client certificate", name);
+	yaml_node_t *ex = get(k, u, "exec");
+	if (ex && ex->type == YAML_SCALAR_NODE && (ex->data.scalar.length == 0 || yaml11_bool((char *)ex->data.scalar.value) == 0))
+		ex = NULL; /* exec: null */
+	if (ex && (scalar(k, u, "token") || scalar(k, u, "tokenFile")))
+		return fail(k, -EINVAL, "user \"%s\" has both a token and an exec plugin; keep one", name);
+	if (ex) {
+		int r = read_exec(k, ex, name, c);
+		if (r < 0)
+			return r;
+	}
 	int r = data_field(k, u, "client-certificate-data", &c->cert);
 	if (!r && !c->cert.data)
 		r = path_field(k, u, "client-certificate", &c->cert_file);
