@@ -73,6 +73,7 @@ static void usage(FILE *out)
 		"  -h, --help             this text;  --version  the version\n"
 		"\n"
 		"Environment: NODE_NAME, KUBECONFIG, AMDVIRT_API_TIMEOUT (seconds per API request),\n"
+		"AMDVIRT_EXEC_TIMEOUT (seconds for a kubeconfig's exec credential plugin),\n"
 		"AMDVIRT_DEBUG (daemon: a line per Allocate).\n"
 		"\n"
 		"Exit status: 0 success, 1 a check or action failed, 2 usage error or cannot run.\n");
