@@ -31,8 +31,8 @@ void ck_config_driver_type(struct av_ck *c)
 	}
 	if (m->mode_source == AV_SOURCE_AUTO) {
 		ck_add(c, AV_CHECK_PASS, "host", NULL, "/sys/bus/pci/devices", ev,
-		       "spec.driver.driverType container%s does not decide the mode; the host does (%s)",
-		       cfg->driver_type_defaulted ? " (AMD's default)" : "", av_mode_name(m->mode));
+		       "spec.driver.driverType container (given, or AMD's default) does not decide the mode; "
+		       "the host does (%s)", av_mode_name(m->mode));
 		return;
 	}
 	char *conflict = av_mode_config_conflict(m);

@@ -99,7 +99,6 @@ static int parse_driver(struct av_config *cfg, const cJSON *driver, const char *
 	if (!cfg->driver_type) {
 		if (!(cfg->driver_type = strdup("container")))
 			return -ENOMEM;
-		cfg->driver_type_defaulted = true;
 	}
 	if (cfg->driver_type && strcmp(cfg->driver_type, "container") && strcmp(cfg->driver_type, "vf-passthrough")
 	    && strcmp(cfg->driver_type, "pf-passthrough")) {

@@ -22,7 +22,6 @@ struct av_config {
 	 * without it (AMD's CRD default, which a cluster stores); NULL only
 	 * without spec.driver. */
 	char *driver_type;
-	bool driver_type_defaulted;
 	char *version;            /* spec.driver.version */
 	uint16_t *device_ids;     /* spec.driver.vfioConfig.deviceIDs */
 	int n_device_ids;
@@ -60,9 +59,9 @@ bool av_config_lab_device(const struct av_config *cfg, uint16_t vendor, uint16_t
  * it.  Returns 0, or -EINVAL / -ENOMEM with *cause set; cfg is then empty. */
 int av_config_from_json(struct av_config *cfg, const struct cJSON *root,
                         const char *what, char **cause);
-/* The same, for a watch event or a re-read: cfg (initialised, e.g. by
- * av_config_clear) is replaced only when the object loads; on an error
- * it keeps what it held. */
+/* The same, for a watch event or a re-read: cfg (zeroed, or holding a
+ * configuration) is replaced only when the object loads; on an error it
+ * keeps what it held. */
 int av_config_replace(struct av_config *cfg, const struct cJSON *root, const char *what, char **cause);
 /* Refuses JSON text that would hide part of a string from the parser: a
  * NUL byte or a \u0000 escape.  Returns 0, or -EINVAL with *cause naming
