@@ -9,6 +9,7 @@
 
 #include "actions/actions.h"
 #include "build.h"
+#include "host/mode.h"
 #include "labels/kubevirt.h"
 #include "yaml.h"
 
@@ -75,6 +76,11 @@ void ui_build_node(const struct av_model *m, const struct av_resources *res,
 		ui_rows_add(out, UI_TONE_DIM, "evidence: %s", m->mode_evidence);
 	if (m->mode_warning)
 		ui_rows_add(out, UI_TONE_WARN, "warning: %s", m->mode_warning);
+	/* The same verdict as check config.driver-type and the daemon's log. */
+	char *conflict = av_mode_config_conflict(m);
+	if (conflict)
+		ui_rows_add(out, UI_TONE_BAD, "problem: %s", conflict);
+	free(conflict);
 	ui_rows_add(out, m->iommu_enabled ? UI_TONE_NORMAL : UI_TONE_BAD, "IOMMU %s, %d groups; vfio %s%s; kfd %s",
 	            m->iommu_enabled ? "on" : "OFF", m->n_groups,
 	            m->have_vfio_container ? "/dev/vfio/vfio" : "container absent",

@@ -5,9 +5,11 @@
  * `bind --all`, so it has their locking, verification and rollback. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "actions/internal.h"
+#include "host/mode.h"
 
 const char *av_manage_off_reason(const struct av_model *m)
 {
@@ -17,9 +19,18 @@ const char *av_manage_off_reason(const struct av_model *m)
 	if (!cfg->driver_enable)
 		return "spec.driver.enable is false";
 	/* A detected mode describes the host as it is; acting on it would
-	 * only entrench whatever state it happens to be in. */
+	 * only entrench whatever state it happens to be in.  container (given
+	 * or AMD's default) manages nothing here: amdgpu is the host's. */
 	if (m->mode_source == AV_SOURCE_AUTO)
-		return "the DeviceConfig names no spec.driver.driverType";
+		return cfg->driver_type ? "spec.driver.driverType is container: amdgpu is not amdvirt's to manage"
+		                        : "the DeviceConfig has no spec.driver";
+	/* The host is in the other passthrough mode: changing it would tear
+	 * down what may be in use; check and the daemon's log say why. */
+	char *conflict = av_mode_config_conflict(m);
+	bool contradicted = conflict != NULL;
+	free(conflict);
+	if (contradicted)
+		return "spec.driver.driverType contradicts the host (see check config.driver-type)";
 	if (m->mode == AV_MODE_CONTAINER)
 		return "container mode: amdgpu is not amdvirt's to manage";
 	if (m->mode != AV_MODE_VF && m->mode != AV_MODE_PF)

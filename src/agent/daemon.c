@@ -14,6 +14,7 @@
 
 #include "agent/daemon.h"
 #include "agent/daemon_int.h"
+#include "agent/cfgcheck.h"
 #include "agent/drivers.h"
 #include "agent/labelling.h"
 #include "agent/scan.h"
@@ -173,6 +174,7 @@ static void av_daemon_restart(struct av_daemon *d, const char *why)
 /* After each scan: the labels and the drivers follow the new model. */
 static void on_scanned(struct av_daemon *d)
 {
+	av_daemon_config_judge(d, &d->plugin.model, false);
 	av_daemon_labels_feed(d);
 	av_daemon_drivers(d, &d->plugin.model);
 }
@@ -328,6 +330,7 @@ int av_daemon_run(struct av_opts *cli)
 	rc = AV_EXIT_OK;
 out:
 	av_daemon_drivers_clear(&d);
+	av_daemon_config_clear(&d);
 	av_daemon_labels_stop(&d);
 	av_grpc_client_free(d.kubelet);
 	av_grpc_server_free(d.server);

@@ -75,6 +75,9 @@ struct av_daemon {
 	struct av_timer *drivers_timer; /* the attempt after the pause */
 	struct av_plan_runner *drivers_runner; /* runs plans off the loop's thread */
 
+	char *config_said;             /* the DeviceConfig's contradiction last logged */
+	bool config_judged;
+
 	int sig_fd;
 	bool stopping;
 	double started_ms;             /* for the figures in the log */

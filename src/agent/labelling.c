@@ -10,7 +10,6 @@
 #include "agent/labelling.h"
 #include "k8s/client.h"
 #include "k8s/conf.h"
-#include "k8s/deviceconfig.h"
 #include "k8s/names.h"
 #include "k8s/node.h"
 #include "agent/labeller.h"
@@ -26,9 +25,10 @@ static int usage_error(char *cause)
 }
 
 /* What the command line asks for explicitly is checked before anything is
- * served, so that a mistake there ends the daemon before kubelet sees it;
- * --deviceconfig also decides what the model selects.  The in-cluster
- * client waits until registration is on its way. */
+ * served, so that a mistake there ends the daemon before kubelet sees it.
+ * --deviceconfig was read before the daemon started (the same reading as
+ * every command's, av_k8s_config_resolve).  The in-cluster client waits
+ * until registration is on its way. */
 int av_daemon_labels_prepare(struct av_daemon *d)
 {
 	struct av_opts *cli = d->cli;
@@ -40,26 +40,13 @@ int av_daemon_labels_prepare(struct av_daemon *d)
 	 * command line, and ends the daemon before it serves. */
 	if (av_k8s_node_name_check(cli->node_name, &node, &cause) < 0)
 		return usage_error(cause);
-	if (cli->deviceconfig && av_k8s_deviceconfig_ref_check(cli->deviceconfig, &cause) < 0)
-		return usage_error(cause);
 	long timeout_ms;
 	if (av_k8s_timeout_env(&timeout_ms, &cause) < 0)
 		return usage_error(cause);
 	if (!cli->deviceconfig && !cli->kubeconfig)
 		return 0;
-	if (cli->deviceconfig && cli->config_path)
-		return usage_error(av_strdup_printf("give --config or --deviceconfig, not both"));
-	if (!av_k8s_conf_wanted(cli->kubeconfig))
-		return usage_error(av_strdup_printf("--deviceconfig %s needs API access: give "
-		                                    "--kubeconfig, set KUBECONFIG, or run in a pod",
-		                                    cli->deviceconfig));
 	d->k8s = av_labeller_client(cli->host, cli->kubeconfig, &cause);
 	if (!d->k8s)
-		return usage_error(cause);
-	if (!cli->deviceconfig)
-		return 0;
-	av_config_clear(&cli->config);
-	if (av_k8s_get_deviceconfig(d->k8s, cli->deviceconfig, &cli->config, &cause) < 0)
 		return usage_error(cause);
 	return 0;
 }

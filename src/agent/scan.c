@@ -150,12 +150,6 @@ int av_daemon_open_host(struct av_opts *cli)
 		free(cause);
 		return -ENOENT;
 	}
-	if (cli->config_path != NULL && !cli->config.present &&
-	    av_config_load(&cli->config, cli->config_path, &cause) < 0) {
-		fprintf(stderr, "amdvirt: %s\n", cause ? cause : cli->config_path);
-		free(cause);
-		return -EINVAL;
-	}
 	return 0;
 }
 

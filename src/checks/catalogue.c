@@ -12,6 +12,7 @@
 
 static const struct av_check_def catalogue[] = {
 	{ "platform.virt", CK_ALL, ck_platform_virt },
+	{ "config.driver-type", CK_ALL, ck_config_driver_type },
 	{ "iommu.firmware", CK_ALL, ck_iommu_firmware },
 	{ "iommu.kernel", CK_ALL, ck_iommu_kernel },
 	{ "iommu.group", CK_ALL, ck_iommu_group },

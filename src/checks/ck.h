@@ -129,6 +129,7 @@ char *ck_dev_path(char *buf, size_t size, const char *bdf, const char *attr);
 /* Checks, one function per catalogue id. */
 void ck_platform_virt(struct av_ck *c);
 void ck_kubelet_plugin_dir(struct av_ck *c);
+void ck_config_driver_type(struct av_ck *c);
 void ck_guest_device(struct av_ck *c);
 void ck_iommu_firmware(struct av_ck *c);
 void ck_iommu_kernel(struct av_ck *c);

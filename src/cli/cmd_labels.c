@@ -10,7 +10,6 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "k8s/deviceconfig.h"
 #include "k8s/names.h"
 #include "agent/labeller.h"
 #include "base/textsafe.h"
@@ -72,18 +71,6 @@ static int print_result(const char *node, const struct av_apply_result *res, boo
 	return AV_EXIT_OK;
 }
 
-/* --deviceconfig: the object from the API server replaces --config. */
-static int fetch_config(struct av_opts *cli, struct av_k8s *k)
-{
-	char *cause = NULL;
-	if (cli->config_path)
-		return fail(strdup("give --config or --deviceconfig, not both"), AV_EXIT_USAGE);
-	av_config_clear(&cli->config);
-	if (av_k8s_get_deviceconfig(k, cli->deviceconfig, &cli->config, &cause) < 0)
-		return fail(cause, AV_EXIT_USAGE);
-	return AV_EXIT_OK;
-}
-
 static int apply(struct av_opts *cli, struct av_k8s *k, const struct av_model *m)
 {
 	const char *node = av_k8s_node_name(cli->node_name);
@@ -104,8 +91,6 @@ static int run(struct av_opts *cli, struct av_k8s *k)
 	struct av_model m;
 	int rc = AV_EXIT_OK;
 
-	if (cli->deviceconfig && (rc = fetch_config(cli, k)) != AV_EXIT_OK)
-		return rc;
 	if ((rc = av_opts_discover(cli, &m)) != AV_EXIT_OK) {
 		av_model_free(&m);
 		return rc;
@@ -143,18 +128,14 @@ int av_cmd_labels(struct av_opts *cli)
 		fprintf(stderr, "amdvirt: labels --apply: which node? give --node-name or set NODE_NAME\n");
 		return AV_EXIT_USAGE;
 	}
-	if (cli->deviceconfig && av_k8s_deviceconfig_ref_check(cli->deviceconfig, &cause) < 0)
-		return fail(cause, AV_EXIT_USAGE);
 	/* The host is opened first so the in-cluster files are read under ROOT. */
 	if (!cli->host && !(cli->host = av_host_open(cli->root, &cause))) {
 		fprintf(stderr, "amdvirt: cannot open host root %s\n", cause ? cause : cli->root);
 		free(cause);
 		return AV_EXIT_USAGE;
 	}
-	if (cli->apply || cli->deviceconfig) {
-		if (!(k = av_labeller_client(cli->host, cli->kubeconfig, &cause)))
-			return fail(cause, AV_EXIT_USAGE);
-	}
+	if (cli->apply && !(k = av_labeller_client(cli->host, cli->kubeconfig, &cause)))
+		return fail(cause, AV_EXIT_USAGE);
 	int rc = run(cli, k);
 	av_k8s_free(k);
 	if (fflush(stdout) != 0)

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/optuse.h"
+#include "k8s/deviceconfig.h"
 #include "ui/ui.h"
 #include "base/util.h"
 #include "sim/demo.h"
@@ -56,7 +58,7 @@ static void usage(FILE *out)
 		"  --root DIR             host root prefix for every host path (default /)\n"
 		"  --demo                 the bundled demo host, on a fresh copy with a simulated kernel\n"
 		"  --driver-type MODE     container | vf-passthrough | pf-passthrough (default: detect)\n"
-		"  --config FILE          node configuration (DeviceConfig JSON)\n"
+		"  --config FILE          node configuration (DeviceConfig YAML or JSON)\n"
 		"  --resource-naming N    single | mixed\n"
 		"  --json                 machine-readable output on stdout\n"
 		"  -q, --quiet            print only what is not passing\n"
@@ -65,7 +67,7 @@ static void usage(FILE *out)
 		"                         kubevirt-config: bring the KubeVirt CR to permit these devices\n"
 		"                         (with --dry-run: show the change, send nothing)\n"
 		"  --kubevirt NS/NAME     kubevirt-config --apply: the KubeVirt CR (default kubevirt/kubevirt)\n"
-		"  --kubeconfig FILE      --apply, daemon: API access (default: $KUBECONFIG,\n"
+		"  --kubeconfig FILE      --deviceconfig, --apply, daemon: API access (default: $KUBECONFIG,\n"
 		"                         then in-cluster)\n"
 		"  --node-name NAME       labels --apply, daemon: this node (default: $NODE_NAME)\n"
 		"  --deviceconfig NS/NAME the DeviceConfig from the API server instead of --config\n"
@@ -126,12 +128,14 @@ static int set_command(struct av_opts *cli, const char *name)
 	return 0;
 }
 
-static int parse(struct av_opts *cli, int argc, char **argv)
+static int parse(struct av_opts *cli, struct av_optuse *used, int argc, char **argv)
 {
-	int c;
+	int c, li = -1;
 	long v;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qh", options, &li)) != -1) {
+		av_optuse_note(used, c == 'q' ? "q" : li >= 0 && c != '?' ? options[li].name : NULL);
+		li = -1;
 		switch (c) {
 		case OPT_ROOT: cli->root = optarg; break;
 		case OPT_DEMO: cli->demo = true; break;
@@ -213,12 +217,13 @@ static int parse(struct av_opts *cli, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct av_opts cli = { .root = "/", .resync_seconds = 60 };
+	struct av_optuse used = { 0 };
 	char *demo = NULL;
 	struct sim_demo *sim = NULL;
 	int rc;
 
 	av_config_clear(&cli.config);
-	if (parse(&cli, argc, argv) < 0) {
+	if (parse(&cli, &used, argc, argv) < 0) {
 		free(cli.params);
 		return AV_EXIT_USAGE;
 	}
@@ -248,7 +253,9 @@ int main(int argc, char **argv)
 	} else if (!cmd->takes_args && cli.n_args > 0) {
 		fprintf(stderr, "amdvirt: %s takes no arguments (got '%s')\n", cli.command, cli.args[0]);
 		rc = AV_EXIT_USAGE;
-	} else {
+	} else if (av_optuse_check(&used, cli.command) < 0) {
+		rc = AV_EXIT_USAGE;
+	} else if ((rc = av_k8s_config_resolve(&cli)) == AV_EXIT_OK) {
 		rc = cmd->run(&cli);
 	}
 

@@ -1,5 +1,8 @@
 /* Node configuration: AMD's DeviceConfig shape (contract section 6), read
- * from a JSON file (--config) or from the API server's object. */
+ * from a file (--config, YAML or JSON) or from the API server's object, with
+ * one meaning either way: the file gets the defaults AMD's CRD gives a
+ * stored object, and what AMD's schema has no field for comes from
+ * annotations. */
 #ifndef AV_DEVCONFIG_H
 #define AV_DEVCONFIG_H
 
@@ -15,7 +18,10 @@ struct av_config {
 	bool present;             /* a configuration was given */
 	bool driver_enable;       /* spec.driver.enable (default true) */
 	bool driver_enable_set;
-	char *driver_type;        /* spec.driver.driverType, NULL when absent */
+	/* spec.driver.driverType; "container" when spec.driver is present
+	 * without it (AMD's CRD default, which a cluster stores); NULL only
+	 * without spec.driver. */
+	char *driver_type;
 	char *version;            /* spec.driver.version */
 	uint16_t *device_ids;     /* spec.driver.vfioConfig.deviceIDs */
 	int n_device_ids;
@@ -23,27 +29,51 @@ struct av_config {
 	int n_module_params;
 	bool blacklist;           /* spec.driver.blacklist */
 	bool blacklist_set;
-	char ***hives;            /* spec.amdvirt.hives: n_hives lists of BDFs */
+	/* The annotation amdvirt/hives, else spec.amdvirt.hives (file only):
+	 * n_hives lists of BDFs. */
+	char ***hives;
 	int *hive_sizes;
 	int n_hives;
-	char *resource_naming;    /* spec.amdvirt.resourceNaming: single | mixed */
-	uint16_t vendor_id;       /* spec.amdvirt.vendorID; 0 when absent (AMD) */
+	/* single | mixed: spec.devicePlugin.devicePluginArguments
+	 * .resource_naming_strategy, else spec.amdvirt.resourceNaming (file
+	 * only); NULL when neither. */
+	char *resource_naming;
+	/* The annotation amdvirt/vendor-ids plus spec.amdvirt.vendorID (file
+	 * only). */
+	uint16_t *vendor_ids;
+	int n_vendor_ids;
 };
 
-/* Lab hosts: spec.amdvirt.vendorID plus vfioConfig.deviceIDs make another
+#define AV_ANNOTATION_HIVES "amdvirt/hives"
+#define AV_ANNOTATION_VENDOR_IDS "amdvirt/vendor-ids"
+
+/* Lab hosts: an extra vendor ID plus vfioConfig.deviceIDs make another
  * vendor's functions count as GPU functions, so the whole tool can be run
  * against an emulated SR-IOV device.  True for such a function. */
 bool av_config_lab_device(const struct av_config *cfg, uint16_t vendor, uint16_t device);
 
-/* Parses a DeviceConfig object.  what names the source in messages (a file
- * path or "NS/NAME").  Unknown fields are ignored; a field of the wrong type
- * is an error naming it.  Returns 0, or -EINVAL with *cause set. */
+/* Loads a DeviceConfig object (from a file, a GET or a watch event) into
+ * cfg, replacing what it held.  what names the source in messages (a file
+ * path or "deviceconfig NS/NAME").  Unknown fields are ignored; a field of
+ * the wrong type, or an annotation amdvirt cannot read, is an error naming
+ * it.  Returns 0, or -EINVAL / -ENOMEM with *cause set; cfg is then empty. */
 int av_config_from_json(struct av_config *cfg, const struct cJSON *root,
                         const char *what, char **cause);
+/* The same, for a watch event or a re-read: cfg (zeroed, or holding a
+ * configuration) is replaced only when the object loads; on an error it
+ * keeps what it held. */
+int av_config_replace(struct av_config *cfg, const struct cJSON *root, const char *what, char **cause);
 /* Refuses JSON text that would hide part of a string from the parser: a
  * NUL byte or a \u0000 escape.  Returns 0, or -EINVAL with *cause naming
  * what:LINE. */
 int av_config_text_check(const char *text, size_t len, const char *what, char **cause);
+/* Parses DeviceConfig text, YAML or JSON (JSON is YAML; both become the
+ * cJSON tree a GET gives; devconfig_yaml.c says how scalars are typed).
+ * One document holding one DeviceConfig, or a List of exactly one.
+ * Returns the tree, or NULL with *cause naming what:LINE. */
+struct cJSON *av_config_parse_text(const char *text, size_t len, const char *what, char **cause);
+/* YAML text into a cJSON tree (devconfig_yaml.c).  NULL with *cause. */
+struct cJSON *av_config_yaml_parse(const char *text, size_t len, const char *what, char **cause);
 /* Reads and parses a file (a path on the machine running amdvirt, not under
  * ROOT: it is the operator's input, like a command-line argument). */
 int av_config_load(struct av_config *cfg, const char *path, char **cause);

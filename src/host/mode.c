@@ -85,7 +85,11 @@ void av_mode_detect(struct av_model *m, bool forced_set, enum av_mode forced)
 		m->mode = forced;
 		m->mode_source = AV_SOURCE_FLAG;
 		how = "--driver-type";
-	} else if (m->config && m->config->driver_type && av_mode_parse(m->config->driver_type, &configured) == 0) {
+	} else if (m->config && m->config->driver_type && av_mode_parse(m->config->driver_type, &configured) == 0
+	           && configured != AV_MODE_CONTAINER) {
+		/* container is AMD's default, stored whether or not anyone
+		 * chose it; like AMD's device plugin, which is never told the
+		 * type, the host's own evidence decides then. */
 		m->mode = configured;
 		m->mode_source = AV_SOURCE_CONFIG;
 		how = "spec.driver.driverType";
@@ -96,6 +100,53 @@ void av_mode_detect(struct av_model *m, bool forced_set, enum av_mode forced)
 		free(m->mode_evidence);
 		m->mode_evidence = ev;
 	}
+}
+
+char *av_mode_config_conflict(const struct av_model *m)
+{
+	const struct av_config *cfg = m->config;
+	if (m->mode_source != AV_SOURCE_CONFIG || !cfg)
+		return NULL;
+	const struct av_func *on_gim = NULL, *vf = NULL, *on_vfio = NULL;
+	int n_gim = 0;
+	for (int i = 0; i < m->n_funcs; i++) {
+		const struct av_func *f = &m->funcs[i];
+		if (f->role == AV_ROLE_PF && av_func_on(f, "gim")) {
+			n_gim++;
+			on_gim = on_gim ? on_gim : f;
+		} else if (f->role == AV_ROLE_VF) {
+			vf = vf ? vf : f;
+		} else if (f->role == AV_ROLE_PF && av_func_on(f, "vfio-pci") && !on_vfio) {
+			on_vfio = f;
+		}
+	}
+	/* With driver management on, a host not yet in the mode is one the
+	 * daemon is about to change; only the other passthrough mode, which
+	 * it would have to tear down, contradicts the configuration then. */
+	bool managed = cfg->driver_enable;
+	if (m->mode == AV_MODE_VF) {
+		if (on_gim || vf)
+			return NULL;
+		if (managed && !on_vfio)
+			return NULL;
+		if (on_vfio)
+			return av_strdup_printf("spec.driver.driverType is vf-passthrough, but no GPU is on gim and there "
+			                        "are no VFs: %s is on vfio-pci (pf-passthrough)", on_vfio->bdf);
+		return av_strdup_printf("spec.driver.driverType is vf-passthrough and spec.driver.enable is false, "
+		                        "but no GPU is on gim and there are no VFs (%s)",
+		                        m->n_gpus ? "nothing will load gim" : "no AMD GPU found");
+	}
+	if (m->mode == AV_MODE_PF) {
+		if (on_gim)
+			return av_strdup_printf("spec.driver.driverType is pf-passthrough, but %d GPU%s on gim "
+			                        "(vf-passthrough), %s first", n_gim, n_gim == 1 ? " is" : "s are", on_gim->bdf);
+		if (on_vfio || managed)
+			return NULL;
+		return av_strdup_printf("spec.driver.driverType is pf-passthrough and spec.driver.enable is false, "
+		                        "but no GPU is on vfio-pci (%s)",
+		                        m->n_gpus ? "nothing will bind them" : "no AMD GPU found");
+	}
+	return NULL;
 }
 
 static bool id_listed(const struct av_config *cfg, uint16_t device)

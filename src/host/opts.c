@@ -13,6 +13,9 @@
 #include "base/textsafe.h"
 #include "base/util.h"
 
+/* --resource-naming, else the DeviceConfig's (devconfig.c: AMD's
+ * devicePluginArguments.resource_naming_strategy, or spec.amdvirt's in a
+ * file), else single. */
 enum av_naming av_opts_naming(const struct av_opts *o)
 {
 	enum av_naming n = AV_NAMING_SINGLE;
@@ -76,13 +79,6 @@ int av_opts_discover(struct av_opts *o, struct av_model *model)
 		o->host = av_host_open(o->root, &cause);
 		if (!o->host) {
 			fprintf(stderr, "amdvirt: cannot open host root %s\n", cause ? cause : o->root);
-			free(cause);
-			return AV_EXIT_USAGE;
-		}
-	}
-	if (o->config_path && !o->config.present) {
-		if (av_config_load(&o->config, o->config_path, &cause) < 0) {
-			fprintf(stderr, "amdvirt: %s\n", cause ? cause : o->config_path);
 			free(cause);
 			return AV_EXIT_USAGE;
 		}

@@ -51,8 +51,9 @@ struct av_opts {
 	struct av_pcidb *pcidb;
 };
 
-/* Opens the host, the config and libpci and builds the model, printing
- * diagnostics to stderr.  Returns an exit code (AV_EXIT_OK on success). */
+/* Opens the host and libpci and builds the model with o->config (which
+ * src/k8s/deviceconfig.c's av_k8s_config_resolve fills from --config or
+ * --deviceconfig before any command runs), printing diagnostics to stderr.  Returns an exit code (AV_EXIT_OK on success). */
 int av_opts_discover(struct av_opts *o, struct av_model *model);
 /* The discovery options the command line asks for. */
 struct av_discover_opts;
@@ -63,7 +64,8 @@ bool av_opts_records_hives(const struct av_opts *o);
 /* The demo host: AMDVIRT_DEMO_DIR, else demo/ next to the binary (a build
  * tree), else the installed one.  Allocated; the path may not exist. */
 char *av_opts_demo_root(void);
-/* The resource naming in force: --resource-naming, else spec.amdvirt.resourceNaming. */
+/* The resource naming in force: --resource-naming, else the DeviceConfig's
+ * resource_naming_strategy (or spec.amdvirt.resourceNaming in a file). */
 enum av_naming av_opts_naming(const struct av_opts *o);
 
 #endif

@@ -8,7 +8,9 @@
 #include <cjson/cJSON.h>
 
 #include "k8s/deviceconfig.h"
+#include "k8s/conf.h"
 #include "k8s/names.h"
+#include "base/textsafe.h"
 #include "base/util.h"
 
 int av_k8s_get_deviceconfig(struct av_k8s *k, const char *ref, struct av_config *cfg,
@@ -53,7 +55,58 @@ int av_k8s_get_deviceconfig(struct av_k8s *k, const char *ref, struct av_config 
 		av_set_cause(cause, "%s: the answer is not JSON", what);
 		return -EINVAL;
 	}
-	ret = av_config_from_json(cfg, doc, ref, cause);
+	ret = av_config_from_json(cfg, doc, what, cause);
 	cJSON_Delete(doc);
 	return ret;
+}
+
+static int refuse(char *cause, int rc)
+{
+	fprintf(stderr, "amdvirt: %s\n", cause ? AV_SAFE(cause) : "out of memory");
+	free(cause);
+	return rc;
+}
+
+int av_k8s_config_resolve(struct av_opts *o)
+{
+	char *cause = NULL;
+
+	if (o->config.present)
+		return AV_EXIT_OK;
+	if (o->config_path && o->deviceconfig)
+		return refuse(strdup("give --config or --deviceconfig, not both"), AV_EXIT_USAGE);
+	if (o->config_path) {
+		if (av_config_load(&o->config, o->config_path, &cause) < 0)
+			return refuse(cause, AV_EXIT_USAGE);
+		return AV_EXIT_OK;
+	}
+	if (!o->deviceconfig)
+		return AV_EXIT_OK;
+	if (av_k8s_deviceconfig_ref_check(o->deviceconfig, &cause) < 0)
+		return refuse(cause, AV_EXIT_USAGE);
+	/* A daemon started from an admin's shell must not follow whatever
+	 * cluster ~/.kube/config points at. */
+	bool daemon = o->command && strcmp(o->command, "daemon") == 0;
+	if (daemon && !av_k8s_conf_wanted(o->kubeconfig))
+		return refuse(av_strdup_printf("--deviceconfig %s needs API access: give --kubeconfig, set "
+		                               "KUBECONFIG, or run in a pod", o->deviceconfig), AV_EXIT_USAGE);
+	if (!o->host && !(o->host = av_host_open(o->root, &cause))) {
+		fprintf(stderr, "amdvirt: cannot open host root %s\n", cause ? AV_SAFE(cause) : o->root);
+		free(cause);
+		return AV_EXIT_USAGE;
+	}
+	struct av_k8s_conf conf;
+	if (av_k8s_conf_load(o->host, o->kubeconfig, &conf, &cause) < 0)
+		return refuse(cause, AV_EXIT_USAGE);
+	struct av_k8s *k = av_k8s_new(&conf, &cause);
+	av_k8s_conf_clear(&conf);
+	if (!k)
+		return refuse(cause, AV_EXIT_USAGE);
+	int r = av_k8s_get_deviceconfig(k, o->deviceconfig, &o->config, &cause);
+	av_k8s_free(k);
+	if (r < 0) {
+		av_config_clear(&o->config);
+		return refuse(cause, AV_EXIT_USAGE);
+	}
+	return AV_EXIT_OK;
 }

@@ -22,6 +22,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import api_crd
 import api_kubevirt
 
 
@@ -59,6 +60,13 @@ class State:
             for obj in objects.get("nodes", []):
                 self.add_node(obj)
             for obj in objects.get("deviceconfigs", []):
+                # Stored as a cluster stores it: the CRD's defaults
+                # applied, unknown fields pruned (api_crd.py).
+                try:
+                    obj = api_crd.admit_deviceconfig(obj)
+                except api_crd.Invalid as e:
+                    sys.exit("apiserver.py: %s: DeviceConfig %s is invalid: %s"
+                             % (args.objects, obj.get("metadata", {}).get("name"), "; ".join(e.args[0])))
                 meta = obj["metadata"]
                 self.deviceconfigs[(meta["namespace"], meta["name"])] = obj
             for obj in objects.get("kubevirts", []):

@@ -48,9 +48,13 @@ static void off_unless_enabled_with_a_passthrough_type(void **state)
 	x->cfg.present = false;
 	assert_string_equal(off_reason(x), "no DeviceConfig (--config or --deviceconfig)");
 	x->cfg.present = true;
-	assert_string_equal(off_reason(x), "the DeviceConfig names no spec.driver.driverType");
+	assert_string_equal(off_reason(x), "the DeviceConfig has no spec.driver");
+	/* container, given or AMD's default, manages nothing and does not
+	 * make the host's mode container (the fixture's GPUs are on amdgpu
+	 * and gim, whatever the DeviceConfig says) */
 	set_type(x, "container");
-	assert_string_equal(off_reason(x), "container mode: amdgpu is not amdvirt's to manage");
+	assert_string_equal(off_reason(x), "spec.driver.driverType is container: amdgpu is not amdvirt's to manage");
+	assert_int_equal(x->m.mode_source, AV_SOURCE_AUTO);
 	set_type(x, "pf-passthrough");
 	x->cfg.driver_enable = false;
 	assert_string_equal(off_reason(x), "spec.driver.enable is false");

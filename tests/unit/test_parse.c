@@ -128,7 +128,8 @@ static void test_config_full(void **state)
 	assert_int_equal(cfg.n_hives, 1);
 	assert_int_equal(cfg.hive_sizes[0], 2);
 	assert_string_equal(cfg.hives[0][0], "0000:05:00.0");
-	assert_int_equal(cfg.vendor_id, 0x1b36);
+	assert_int_equal(cfg.n_vendor_ids, 1);
+	assert_int_equal(cfg.vendor_ids[0], 0x1b36);
 	assert_true(av_config_lab_device(&cfg, 0x1b36, 0x7410));
 	assert_false(av_config_lab_device(&cfg, 0x1b36, 0x0010));
 	assert_false(av_config_lab_device(&cfg, 0x1002, 0x7410));

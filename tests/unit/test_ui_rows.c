@@ -474,7 +474,16 @@ static void test_node(void **state)
 	cfg.driver_enable = false;
 	ui_build_node(&m, &res, &labels, &r);
 	assert_true(find_text(&r, "off: spec.driver.enable is false") >= 0);
+	assert_int_equal(find_text(&r, "problem:"), -1);
 	ui_rows_clear(&r);
+	/* a passthrough type the host contradicts: one problem line, named */
+	char pf[] = "pf-passthrough";
+	cfg.driver_type = pf;
+	m.mode = AV_MODE_PF;
+	ui_build_node(&m, &res, &labels, &r);
+	assert_true(find_text(&r, "problem: spec.driver.driverType is pf-passthrough, but 2 GPUs are on gim") >= 0);
+	ui_rows_clear(&r);
+	m.mode = AV_MODE_VF;
 	m.config = NULL;
 
 	m.mode = AV_MODE_CONTAINER;
