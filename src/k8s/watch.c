@@ -267,6 +267,24 @@ static void pause_ms(struct av_watcher *w, long ms)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/* Whether two failures are the same but for their figures ("after 3 ms",
+ * a port): the log says a failure once, not at every attempt. */
+static bool same_failure(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a >= '0' && *a <= '9')
+			a++;
+		while (*b >= '0' && *b <= '9')
+			b++;
+		if (*a != *b)
+			return false;
+		if (!*a)
+			return true;
+		a++;
+		b++;
+	}
+}
+
 static void *run(void *arg)
 {
 	struct av_watcher *w = arg;
@@ -300,7 +318,7 @@ static void *run(void *arg)
 		}
 		if (r < 0) {
 			const char *c = cause ? cause : "out of memory";
-			if (!said || strcmp(said, c) != 0) {
+			if (!said || !same_failure(said, c)) {
 				w->log("%s: %s; retrying with backoff", w->what, c);
 				free(said);
 				said = strdup(c);

@@ -24,7 +24,7 @@ Test controls (POST, with the same credentials as any request):
       gone= says how a later watch from an older version is answered
   /_test/bookmark      every open watch that allows bookmarks sends one
   /_test/raw           every open watch sends the request's body as one line
-  GET /_test/watches   {"open": N}
+  GET /_test/watches   {"open": N, "resourceVersion": the store's}
 
 CRD defaulting and pruning hook into admit(): every stored object passes
 through it (ADMIT holds functions obj -> obj).
@@ -205,6 +205,8 @@ def handle(h, st, body_text, auth):
             return watch(h, st, ns, q, auth)
         if h.command == "GET":
             code, obj = list_(st, ns, q, auth)
+            if code == 200:
+                return reply(h, auth, body_text, code, obj, "resourceVersion " + obj["metadata"]["resourceVersion"])
         elif h.command == "POST":
             code, obj = create(st, ns, body_text)
         else:
@@ -218,8 +220,8 @@ def handle(h, st, body_text, auth):
     return False
 
 
-def reply(h, auth, body_text, code, obj):
-    h.record(code, body_text, auth)
+def reply(h, auth, body_text, code, obj, note=None):
+    h.record(code, body_text, auth, note)
     h.answer(code, obj)
     return True
 
@@ -434,7 +436,7 @@ def watch(h, st, ns, q, auth):
 def control(h, st, parts, q, auth, body_text):
     with st.lock:
         if parts == ["watches"] and h.command == "GET":
-            code, obj = 200, {"open": len(st.dc_watches)}
+            code, obj = 200, {"open": len(st.dc_watches), "resourceVersion": str(st.version)}
         elif parts == ["compact"] and h.command == "POST":
             how, gone = q.get("watches", "keep"), q.get("gone", "http")
             if how not in ("keep", "end", "error") or gone not in ("http", "event"):
