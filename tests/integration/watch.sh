@@ -241,7 +241,7 @@ R=$(patch '{"spec": {"driver": {"vfioConfig": null}}}')
 check "... and its repair is a change" wait_grep "$E" "DeviceConfig kube-amd-gpu/dc changed (resourceVersion $R)"
 
 # --- deletion: management off, operator labels gone, nothing unbound ----------------
-wait_grep "$E" "drivers: gim is loaded and every selected VF is on vfio-pci"
+wait_grep "$E" "drivers: gim is loaded and every selected VF is on vfio-pci" || true
 before=$(tree_sum "$H")
 R=$(rv "$(api DELETE "$DC/dc")")
 check "deleted: one line, management off" \
@@ -268,9 +268,9 @@ check "... its operator labels are back" until_q 10 'labels.get("'$OP'.driver") 
 # the history is compacted the watch's version is too old.
 n=0
 while :; do
-	unrelated a >/dev/null
-	wait_watching
-	ans=$(api POST "/_test/compact?watches=error")
+	unrelated a >/dev/null || true
+	wait_watching || true
+	ans=$(api POST "/_test/compact?watches=error") || ans=
 	case $ans in *'"open": 1'*) break ;; esac
 	n=$((n + 1))
 	[ $n -lt 3 ] || break
@@ -283,8 +283,8 @@ R=$(patch '{"metadata": {"annotations": {"example.com/note": "after-410-event"}}
 check "... and the watch goes on" wait_grep "$E" "DeviceConfig kube-amd-gpu/dc changed (resourceVersion $R)"
 
 # --- 410 as the answer to a new watch ---------------------------------------------------
-unrelated b >/dev/null
-wait_watching
+unrelated b >/dev/null || true
+wait_watching || true
 V=$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["compacted"])' "$(api POST "/_test/compact?watches=end&gone=http")")
 
 check "410 Gone answering a watch: listed again" \
@@ -297,12 +297,12 @@ R=$(patch '{"metadata": {"annotations": {"example.com/note": "after-410-answer"}
 check "... and the watch goes on" wait_grep "$E" "DeviceConfig kube-amd-gpu/dc changed (resourceVersion $R)"
 
 # --- 410 as an ERROR event answering a new watch ---------------------------------------
-unrelated c >/dev/null
-wait_watching
-api POST "/_test/compact?watches=end&gone=event" >/dev/null
+unrelated c >/dev/null || true
+wait_watching || true
+api POST "/_test/compact?watches=end&gone=event" >/dev/null || true
 check "an ERROR event answering a new watch: listed again" until_q 10 'len(lists) == 4'
 check "... three re-lists said, one each" [ "$(count 'is too old (410 Gone): listing it again')" = 3 ]
-api POST "/_test/compact?gone=http" >/dev/null
+api POST "/_test/compact?gone=http" >/dev/null || true
 
 # --- timeoutSeconds: the server ends the watch, the next starts where it left --------------
 sleep 3.5
@@ -314,18 +314,18 @@ check "... which is no failure" [ "$(count 'retrying with backoff')" = 0 ]
 
 # --- a bookmark moves the version on ---------------------------------------------------------
 U=$(unrelated d)
-wait_watching
-api POST /_test/bookmark >/dev/null
+wait_watching || true
+api POST /_test/bookmark >/dev/null || true
 check "after a BOOKMARK the next watch starts from its version" \
 	until_q 10 'watches[-1]["q"]["resourceVersion"] == "'$U'"'
 
 # --- a broken event: one line, a retry --------------------------------------------------------
-wait_watching
-api POST /_test/raw 'this is not json' text/plain >/dev/null
+wait_watching || true
+api POST /_test/raw 'this is not json' text/plain >/dev/null || true
 check "an event that is not JSON: one line" \
 	wait_grep "$E" "DeviceConfig kube-amd-gpu/dc: an event that is not JSON (at byte 0 of 16); retrying with backoff"
 check "... then watching again" wait_grep "$E" "DeviceConfig kube-amd-gpu/dc: watching again after 1 failed attempt"
-wait_watching
+wait_watching || true
 "$PY" -c 'print("{\"type\": \"MODIFIED\", \"object\": {\"x\": \"" + "y" * 3000000 + "\"}}")' >"$T/big"
 "$PY" - "$PORT" "$T/ca.crt" "$TOKEN" "$T/big" <<'EOF'
 import http.client, ssl, sys
@@ -343,7 +343,7 @@ check "... and changes are still seen" wait_grep "$E" "DeviceConfig kube-amd-gpu
 # --- the API server away for a while -------------------------------------------------------------
 # Its version is that of the last event it saw.
 last=$R
-wait_watching
+wait_watching || true
 kill -9 "$SPID"
 wait "$SPID" 2>/dev/null || true
 SPID=
@@ -367,10 +367,10 @@ check "SIGTERM: exit 0" [ "$DRC" = 0 ]
 
 # --- SIGTERM with a long watch open ----------------------------------------------------------------
 start_daemon
-wait_grep "$E" "DeviceConfig kube-amd-gpu/dc: following its changes"
+wait_grep "$E" "DeviceConfig kube-amd-gpu/dc: following its changes" || true
 check "a daemon's own watch lasts 5 to 10 minutes" \
 	until_q 5 'watches and watches[-1]["status"] == 200 and 300 <= int(watches[-1]["q"]["timeoutSeconds"]) <= 600'
-wait_watching
+wait_watching || true
 t0=$(date +%s%N)
 stop_daemon
 t1=$(date +%s%N)
