@@ -55,7 +55,7 @@ void av_watch_lines_init(struct av_watch_lines *l, size_t max);
 /* Returns 0, fn's negative value, or -ENOMEM. */
 int av_watch_lines_feed(struct av_watch_lines *l, const char *data, size_t len,
                         av_watch_line_fn fn, void *user);
-/* Forgets a partial line (a new stream starts). */
+/* Forgets a partial line (a new stream starts), and a large buffer. */
 void av_watch_lines_reset(struct av_watch_lines *l);
 void av_watch_lines_free(struct av_watch_lines *l);
 

@@ -37,6 +37,12 @@ void av_watch_lines_reset(struct av_watch_lines *l)
 {
 	l->len = 0;
 	l->skipping = false;
+	/* One long event must not keep megabytes for the daemon's life. */
+	if (l->cap > 65536) {
+		free(l->buf);
+		l->buf = NULL;
+		l->cap = 0;
+	}
 }
 
 void av_watch_lines_free(struct av_watch_lines *l)

@@ -107,6 +107,17 @@ static void test_lines_stop(void **state)
 	assert_int_equal(av_watch_lines_feed(&l, "new\n", 4, collect, &s), 0);
 	assert_string_equal(s.text, "new");
 	av_watch_lines_free(&l);
+
+	/* A long partial line's buffer is not kept past the stream. */
+	static char part[100000];
+	memset(part, 'p', sizeof(part));
+	av_watch_lines_init(&l, 1 << 20);
+	assert_int_equal(av_watch_lines_feed(&l, part, sizeof(part), collect, &s), 0);
+	assert_true(l.cap >= sizeof(part));
+	av_watch_lines_reset(&l);
+	assert_int_equal(l.cap, 0);
+	assert_null(l.buf);
+	av_watch_lines_free(&l);
 }
 
 static int parse(const char *line, struct av_watch_event *ev, char **cause)
