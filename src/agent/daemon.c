@@ -15,6 +15,7 @@
 #include "agent/daemon.h"
 #include "agent/daemon_int.h"
 #include "agent/cfgcheck.h"
+#include "agent/devconfig_watch.h"
 #include "agent/drivers.h"
 #include "agent/labelling.h"
 #include "agent/scan.h"
@@ -206,6 +207,7 @@ static void begin_stop(struct av_daemon *d, const char *signame)
 	av_log("%s: withdrawing %d devices of %s and stopping", signame,
 	       d->plugin.res.n_devices, d->resource);
 	d->stopping = true;
+	av_daemon_dcwatch_cancel(d);
 	av_plugin_stop(&d->plugin);
 	av_timer_stop(d->reg_timer);
 	av_grpc_client_free(d->kubelet);
@@ -321,6 +323,7 @@ int av_daemon_run(struct av_opts *cli)
 	       "serving %s/%s", d.resource, d.plugin.res.n_devices, d.plugin.res.n_healthy,
 	       av_mode_name(d.plugin.model.mode), d.scan_ms, d.dir, d.sock_name);
 	av_daemon_labels_start(&d);
+	av_daemon_dcwatch_start(&d);
 	av_timer_arm(d.resync_timer, d.resync_ms);
 	if (av_loop_run(d.loop) < 0) {
 		av_log("event loop failed: %s", strerror(errno));
@@ -329,6 +332,7 @@ int av_daemon_run(struct av_opts *cli)
 	drain(&d);
 	rc = AV_EXIT_OK;
 out:
+	av_daemon_dcwatch_stop(&d);
 	av_daemon_drivers_clear(&d);
 	av_daemon_config_clear(&d);
 	av_daemon_labels_stop(&d);

@@ -19,6 +19,7 @@
 #define AV_PLUGIN_DIR "/var/lib/kubelet/device-plugins"
 
 struct av_daemon;
+struct av_dcwatch;
 
 /* What the scan (scan.c) reports up to the daemon (daemon.c), which sets
  * them: the scan calls no file above it. */
@@ -67,6 +68,7 @@ struct av_daemon {
 	struct av_labeller *labeller;  /* NULL without API access */
 	bool labels_force;             /* the next feed re-reads the Node (resync) */
 	bool labels_noted;
+	struct av_dcwatch *dcwatch;    /* following --deviceconfig (devconfig_watch.c) */
 
 	bool drivers_announced;        /* driver management said whether it is on */
 	char *drivers_said;            /* the last refusal or state logged, not repeated */

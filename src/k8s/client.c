@@ -25,6 +25,9 @@ struct av_k8s {
 	const atomic_bool *cancel;
 	struct av_exec_cred cred;    /* from conf.exec's plugin, when it has one */
 	bool cred_unused;            /* just fetched: good for one request even if expired */
+	av_k8s_sink_fn sink;         /* av_k8s_stream: where a 2xx body goes */
+	void *sink_user;
+	struct av_k8s_response *sink_resp; /* and where any other answer goes */
 };
 
 struct av_k8s *av_k8s_new(struct av_k8s_conf *conf, char **cause)
@@ -180,6 +183,20 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 	return n;
 }
 
+/* A watch: a 2xx body is handed on as it arrives; any other answer (a
+ * Status) is kept whole, so that callers read a refusal as from any other
+ * request.  The status is known once the headers are in, before the body. */
+static size_t on_stream(char *data, size_t size, size_t nmemb, void *user)
+{
+	struct av_k8s *k = user;
+	long status = 0;
+	size_t n = size * nmemb;
+	k->cu->easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299)
+		return on_body(data, size, nmemb, k->sink_resp);
+	return k->sink(k->sink_user, data, n) ? n : 0;
+}
+
 static void set_blob(const struct av_k8s *k, CURLoption opt, const struct av_blob *b)
 {
 	struct curl_blob blob = { .data = b->data, .len = b->len, .flags = CURL_BLOB_COPY };
@@ -240,8 +257,9 @@ static CURLcode attempt(struct av_k8s *k, const char *method, const char *url,
 	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, k->retry.timeout_ms);
 	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, k->retry.timeout_ms < 10000 ? k->retry.timeout_ms : 10000L);
 	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	cu->easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	k->sink_resp = resp;
+	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, k->sink ? on_stream : on_body);
+	cu->easy_setopt(c, CURLOPT_WRITEDATA, k->sink ? (void *)k : (void *)resp);
 	cu->easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	if (k->cancel) {
 		cu->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -396,6 +414,18 @@ int av_k8s_request(struct av_k8s *k, const char *method, const char *path,
 	}
 	free(url);
 	return 0;
+}
+
+int av_k8s_stream(struct av_k8s *k, const char *path, av_k8s_sink_fn sink, void *user,
+                  struct av_k8s_response *resp, char **cause)
+{
+	k->sink = sink;
+	k->sink_user = user;
+	int r = av_k8s_request(k, "GET", path, NULL, NULL, resp, cause);
+	k->sink = NULL;
+	k->sink_user = NULL;
+	k->sink_resp = NULL;
+	return r;
 }
 
 void av_k8s_response_clear(struct av_k8s_response *r)

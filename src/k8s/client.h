@@ -59,6 +59,17 @@ int av_k8s_request(struct av_k8s *k, const char *method, const char *path,
                    struct av_k8s_response *resp, char **cause);
 void av_k8s_response_clear(struct av_k8s_response *r);
 
+/* Takes a streamed body (a watch) as it arrives; false ends the transfer. */
+typedef bool (*av_k8s_sink_fn)(void *user, const char *data, size_t len);
+/* GETs path like av_k8s_request, but a 2xx body goes to sink piece by
+ * piece as it arrives and resp->body stays empty; any other answer is in
+ * resp as usual.  A transfer ended by sink returns -EIO.  The request
+ * timeout bounds the whole stream: set it (av_k8s_set_retry) above the
+ * watch's own timeoutSeconds, with one attempt, as a retried stream would
+ * hand sink a second body. */
+int av_k8s_stream(struct av_k8s *k, const char *path, av_k8s_sink_fn sink, void *user,
+                  struct av_k8s_response *resp, char **cause);
+
 /* One line for a refused request: 401 names the credentials, 403 the RBAC
  * verb and resource that are missing, 404 the object, anything else the
  * status and the server's message.  what is the object for people

@@ -123,8 +123,8 @@ def check(variant, objs, want_paths, privileged):
     role = by_kind["Role"][0]
     rules = [(tuple(r.get("apiGroups", [])), tuple(r.get("resources", [])), tuple(sorted(r.get("verbs", []))))
              for r in role.get("rules", [])]
-    if rules != [(("amd.com",), ("deviceconfigs",), ("get",))]:
-        fail("%s: Role %s: rules %s, want amd.com deviceconfigs get only" % (variant, role["metadata"]["name"], rules))
+    if rules != [(("amd.com",), ("deviceconfigs",), ("get", "list", "watch"))]:
+        fail("%s: Role %s: rules %s, want amd.com deviceconfigs get, list and watch only" % (variant, role["metadata"]["name"], rules))
     for kind, target, rkind in (("ClusterRoleBinding", cr, "ClusterRole"), ("RoleBinding", role, "Role")):
         b = by_kind[kind][0]
         ref = b.get("roleRef", {})

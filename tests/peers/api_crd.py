@@ -29,8 +29,9 @@ TYPES = {"object": (dict,), "array": (list,), "string": (str,), "boolean": (bool
          "integer": (int,), "number": (int, float)}
 
 
-class Invalid(Exception):
-    """The object fails the schema; args[0] is the list of causes."""
+class Invalid(ValueError):
+    """The object fails the schema; args[0] is the list of causes (a
+    ValueError, which api_watch answers with 422 as a server does)."""
 
 
 class Crd:

@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import api_crd
 import api_kubevirt
+import api_watch
 
 
 def merge_patch(target, patch):
@@ -74,6 +75,7 @@ class State:
                 meta = obj.setdefault("metadata", {})
                 meta["resourceVersion"] = str(self.version)
                 self.kubevirts[(meta["namespace"], meta["name"])] = obj
+        api_watch.setup(self)
 
     def add_node(self, obj):
         self.version += 1
@@ -187,6 +189,8 @@ class Handler(BaseHTTPRequestHandler):
             self.record(401, body_text, auth)
             self.answer(401, status_body(401, "Unauthorized", "Unauthorized"))
             return
+        if api_watch.handle(self, st, body_text, auth):
+            return
         with st.lock:
             code, obj = self.route(st, body_text)
             if code < 300 and self.command == "PATCH":
@@ -265,6 +269,7 @@ def main():
     api_kubevirt.add_arguments(p)
     p.add_argument("--rotate-token", help="FILE:NEW: at the first request write NEW to FILE, "
                    "accept only NEW and refuse that request with 401")
+    api_watch.add_arguments(p)
     args = p.parse_args()
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -273,7 +278,7 @@ def main():
         ctx.load_verify_locations(args.client_ca)
         ctx.verify_mode = ssl.CERT_OPTIONAL
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.state = State(args)
