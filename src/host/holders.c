@@ -346,9 +346,9 @@ static int kubelet_problems(struct av_model *m, const struct av_resources *r, co
 				continue;
 			if (!new_holder(m, e->ids[j], e)
 			    || push_str(&k->problems, &k->n_problems,
-			                av_strdup_printf("kubelet assigns %s device %s to pod %s/%s, which this host "
-			                                 "does not advertise", r->resource, e->ids[j],
-			                                 e->ns ? e->ns : "?", e->pod ? e->pod : "?")) < 0)
+			                av_strdup_printf("kubelet gives %s %s to pod %s/%s; not advertised here",
+			                                 r->resource, e->ids[j], e->ns ? e->ns : "?",
+			                                 e->pod ? e->pod : "?")) < 0)
 				return -ENOMEM;
 		}
 	}
@@ -365,14 +365,14 @@ static int kubelet_problems(struct av_model *m, const struct av_resources *r, co
 	for (int i = 0; i < k->n_devices; i++)
 		if (!advertised(r, k->devices[i])
 		    && push_str(&k->problems, &k->n_problems,
-		                av_strdup_printf("kubelet lists %s device %s, which this host does not advertise",
-		                                 r->resource, k->devices[i])) < 0)
+		                av_strdup_printf("kubelet lists %s %s; not advertised here", r->resource,
+		                                 k->devices[i])) < 0)
 			return -ENOMEM;
 	for (int i = 0; i < r->n_devices; i++)
 		if (!listed(m, r->devices[i].id)
 		    && push_str(&k->problems, &k->n_problems,
-		                av_strdup_printf("%s device %s is advertised here but kubelet does not list it",
-		                                 r->resource, r->devices[i].id)) < 0)
+		                av_strdup_printf("%s %s advertised here; kubelet does not list it", r->resource,
+		                                 r->devices[i].id)) < 0)
 			return -ENOMEM;
 	return 0;
 }

@@ -237,9 +237,9 @@ static void test_build(void **state)
 	/* kubelet's 99 is not ours; our 14 is not kubelet's */
 	assert_int_equal(m.kubelet.n_devices, 3);
 	assert_int_equal(m.kubelet.n_problems, 3);
-	assert_non_null(strstr(m.kubelet.problems[0], "assigns amd.com/gpu device 99 to pod ml/trainer"));
-	assert_non_null(strstr(m.kubelet.problems[1], "kubelet lists amd.com/gpu device 99"));
-	assert_non_null(strstr(m.kubelet.problems[2], "device 14 is advertised here but kubelet does not list it"));
+	assert_non_null(strstr(m.kubelet.problems[0], "kubelet gives amd.com/gpu 99 to pod ml/trainer; not advertised here"));
+	assert_non_null(strstr(m.kubelet.problems[1], "kubelet lists amd.com/gpu 99; not advertised here"));
+	assert_non_null(strstr(m.kubelet.problems[2], "amd.com/gpu 14 advertised here; kubelet does not list it"));
 	assert_null(av_model_device_holder(&m, "99"));
 
 	av_pr_answer_clear(&a);
