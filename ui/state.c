@@ -107,7 +107,7 @@ void ui_console_detail(struct ui_console *c)
 static void holders(struct ui_console *c)
 {
 	char *cause = NULL;
-	if (av_cluster_holders(c->cli->host, &c->model, &c->res, &cause) < 0)
+	if (av_cluster_holders(c->cli->host, &c->model, &c->res, true, &cause) < 0)
 		ui_console_log(c, UI_TONE_BAD, "out of memory reading the devices' holders");
 	if (cause && strcmp(cause, c->kubelet_why) != 0)
 		ui_console_log(c, UI_TONE_WARN, "%s", cause);

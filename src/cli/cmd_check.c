@@ -27,7 +27,7 @@ static int cluster_checks(struct av_opts *cli, struct av_model *m, struct av_che
 
 	if (r < 0)
 		return r;
-	r = av_cluster_holders(cli->host, m, &res, &cause);
+	r = av_cluster_holders(cli->host, m, &res, true, &cause);
 	free(cause);
 	if (r == 0 && av_cluster_checks_wanted(m, cli->kubeconfig)) {
 		r = av_labeller_labels(cli->host, m, &labels);

@@ -24,7 +24,7 @@ int av_cmd_list(struct av_opts *cli)
 	/* Who holds each device: an unreachable kubelet costs one line, the
 	 * rest of the listing is the same. */
 	char *cause = NULL;
-	if (av_cluster_holders(cli->host, &m, &res, &cause) < 0)
+	if (av_cluster_holders(cli->host, &m, &res, false, &cause) < 0)
 		fprintf(stderr, "amdvirt: out of memory reading the devices' holders\n");
 	if (cause)
 		fprintf(stderr, "amdvirt: %s\n", cause);

@@ -8,7 +8,7 @@
 #include "host/holders.h"
 
 int av_cluster_holders(const struct av_host *host, struct av_model *m, const struct av_resources *r,
-                       char **cause)
+                       bool allocatable, char **cause)
 {
 	struct av_pr_answer pr;
 	struct av_vfio_users users;
@@ -16,7 +16,7 @@ int av_cluster_holders(const struct av_host *host, struct av_model *m, const str
 	int q, rc;
 
 	*cause = NULL;
-	q = av_podresources_query(host, AV_PODRESOURCES_TIMEOUT_MS, &pr, &why);
+	q = av_podresources_query(host, AV_PODRESOURCES_TIMEOUT_MS, allocatable, &pr, &why);
 	if (q == -ENOMEM || av_vfio_users_scan(host, &users) < 0) {
 		free(why);
 		av_pr_answer_clear(&pr);

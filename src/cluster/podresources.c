@@ -104,7 +104,7 @@ static char *why(const char *sock, const char *what, const struct call *c)
 }
 
 static int ask(struct av_loop *loop, struct av_grpc_client *cl, const char *sock, int timeout_ms,
-               struct av_pr_answer *out, char **cause)
+               bool allocatable, struct av_pr_answer *out, char **cause)
 {
 	V1__ListPodResourcesRequest lreq = V1__LIST_POD_RESOURCES_REQUEST__INIT;
 	V1__AllocatableResourcesRequest areq = V1__ALLOCATABLE_RESOURCES_REQUEST__INIT;
@@ -124,7 +124,7 @@ static int ask(struct av_loop *loop, struct av_grpc_client *cl, const char *sock
 	if (r == -EBADMSG)
 		*cause = av_strdup_printf("kubelet pod-resources %s: List's reply is not a ListPodResourcesResponse",
 		                          sock);
-	if (r < 0)
+	if (r < 0 || !allocatable)
 		return r;
 	/* A kubelet without GetAllocatableResources still says who holds
 	 * what; only the comparison with its list is lost. */
@@ -139,8 +139,8 @@ out:
 	return r;
 }
 
-int av_podresources_query(const struct av_host *host, int timeout_ms, struct av_pr_answer *out,
-                          char **cause)
+int av_podresources_query(const struct av_host *host, int timeout_ms, bool allocatable,
+                          struct av_pr_answer *out, char **cause)
 {
 	char dir[4096], sock[4200];
 	struct av_grpc_client *cl = NULL;
@@ -169,7 +169,7 @@ int av_podresources_query(const struct av_host *host, int timeout_ms, struct av_
 		*cause = av_strdup_printf("kubelet pod-resources %s: %s", sock, av_strerror(r));
 		goto done;
 	}
-	r = ask(loop, cl, sock, timeout_ms, out, cause);
+	r = ask(loop, cl, sock, timeout_ms, allocatable, out, cause);
 done:
 	av_grpc_client_free(cl);
 	if (loop)

@@ -5,6 +5,7 @@
 #ifndef AV_PODRESOURCES_H
 #define AV_PODRESOURCES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,12 +17,13 @@
 /* Each call's deadline: kubelet answers from memory. */
 #define AV_PODRESOURCES_TIMEOUT_MS 1000
 
-/* Asks kubelet.  Returns 0 with out filled (have_allocatable false when
+/* Asks kubelet: List, and GetAllocatableResources when allocatable is set.
+ * Returns 0 with out filled (have_allocatable false when not asked or
  * GetAllocatableResources failed: an older kubelet), -ENOENT when there
  * is no socket (no kubelet on this host), or another -errno with *cause
  * one line naming the socket (refused, no answer in time, not gRPC). */
-int av_podresources_query(const struct av_host *host, int timeout_ms, struct av_pr_answer *out,
-                          char **cause);
+int av_podresources_query(const struct av_host *host, int timeout_ms, bool allocatable,
+                          struct av_pr_answer *out, char **cause);
 
 /* The replies' decoders, for the query and the tests.  Return 0,
  * -EBADMSG when the bytes are not such a message, or -ENOMEM. */

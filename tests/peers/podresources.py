@@ -91,6 +91,10 @@ def devices(msg, entries):
 class Lister:
     def __init__(self, objects, log, mode):
         self.objects, self.log, self.mode = objects, log, mode
+        # Built once: kubelet answers from memory, and a peer building
+        # hundreds of messages per call would time itself, not amdvirt.
+        self.list_resp = self.build_list()
+        self.alloc_resp = self.build_allocatable()
 
     def note(self, what):
         if self.log:
@@ -99,6 +103,9 @@ class Lister:
 
     def list(self, req, ctx):
         self.note("List")
+        return self.list_resp
+
+    def build_list(self):
         resp = M["ListPodResourcesResponse"]()
         for p in self.objects.get("pods", []):
             pr = resp.pod_resources.add(name=p["name"], namespace=p["namespace"])
@@ -106,15 +113,18 @@ class Lister:
                 cr = pr.containers.add(name=c["name"], cpu_ids=[2, 3])
                 cr.memory.add(memory_type="memory", size=1 << 30)
                 devices(cr.devices, c.get("devices", []))
-        return resp
+        return resp.SerializeToString()
 
     def allocatable(self, req, ctx):
         self.note("GetAllocatableResources")
         if self.mode == "no-allocatable":
             ctx.abort(grpc.StatusCode.UNIMPLEMENTED, "unknown method GetAllocatableResources")
+        return self.alloc_resp
+
+    def build_allocatable(self):
         resp = M["AllocatableResourcesResponse"](cpu_ids=[0, 1, 2, 3])
         devices(resp.devices, self.objects.get("allocatable", []))
-        return resp
+        return resp.SerializeToString()
 
 
 def raw_server(path, mode):
@@ -164,10 +174,10 @@ def main():
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("v1.PodResourcesLister", {
             "List": grpc.unary_unary_rpc_method_handler(
                 lister.list, request_deserializer=M["ListPodResourcesRequest"].FromString,
-                response_serializer=lambda m: m.SerializeToString()),
+                response_serializer=lambda b: b),
             "GetAllocatableResources": grpc.unary_unary_rpc_method_handler(
                 lister.allocatable, request_deserializer=M["AllocatableResourcesRequest"].FromString,
-                response_serializer=lambda m: m.SerializeToString()),
+                response_serializer=lambda b: b),
         }),))
         server.add_insecure_port("unix:" + args.socket)
         server.start()
