@@ -88,7 +88,11 @@ static bool kubelet_lists(const struct av_kubelet_view *k, const char *id)
 	return false;
 }
 
-static int registered(const struct av_model *m, const struct av_resources *r, struct av_check_report *rep)
+/* api: API access is configured.  Without it the host is not run as part
+ * of a cluster yet (a host being provisioned has kubelet before the
+ * daemon), so a difference is a WARN: it never changes check's exit. */
+static int registered(const struct av_model *m, const struct av_resources *r, bool api,
+                      struct av_check_report *rep)
 {
 	const struct av_kubelet_view *k = &m->kubelet;
 	struct line ours = { 0 }, theirs = { 0 }, missing = { 0 }, extra = { 0 };
@@ -117,7 +121,7 @@ static int registered(const struct av_model *m, const struct av_resources *r, st
 		return add(rep, ID_REGISTERED, AV_CHECK_PASS, NULL, SOCK, text(&theirs),
 		           "kubelet lists the %d %s device%s advertised here", r->n_devices, r->resource,
 		           r->n_devices == 1 ? "" : "s");
-	return add(rep, ID_REGISTERED, AV_CHECK_FAIL,
+	return add(rep, ID_REGISTERED, api ? AV_CHECK_FAIL : AV_CHECK_WARN,
 	           "is `amdvirt daemon` running and registered? its log says (doc/daemon.md); kubelet forgets a "
 	           "plugin's devices 5 minutes after its stream ends", SOCK, text(&theirs),
 	           "kubelet's %s devices differ from the %d advertised here (%s): not listed by kubelet: %s; "
@@ -299,7 +303,7 @@ int av_cluster_checks_run(const struct av_model *m, const struct av_resources *r
                           const struct av_labels *labels, const struct av_cluster_facts *f,
                           struct av_check_report *rep)
 {
-	int rc = registered(m, r, rep);
+	int rc = registered(m, r, f->api, rep);
 	if (rc == 0)
 		rc = node_allocatable(r, f, rep);
 	if (rc == 0)

@@ -19,6 +19,7 @@
 
 /* What the API server said; a NULL object comes with its why. */
 struct av_cluster_facts {
+	bool api;                    /* API access is configured */
 	const char *node;            /* the node's name, NULL when unknown */
 	cJSON *node_obj;             /* the Node */
 	char *node_why;
@@ -40,7 +41,8 @@ int av_cluster_facts_gather(const struct av_host *host, const char *kubeconfig, 
                             const char *kubevirt_ref, struct av_cluster_facts *out);
 void av_cluster_facts_clear(struct av_cluster_facts *f);
 
-/* The four checks, appended to rep in this order.  labels: what `labels
+/* The four checks, appended to rep in this order (cluster.registered is a
+ * WARN rather than a FAIL without API access: see doc/checks.md).  labels: what `labels
  * --json` prints; cfg: the DeviceConfig in force (owned label keys).
  * Returns 0 or -ENOMEM. */
 int av_cluster_checks_run(const struct av_model *m, const struct av_resources *r,

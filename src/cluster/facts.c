@@ -48,7 +48,8 @@ int av_cluster_facts_gather(const struct av_host *host, const char *kubeconfig, 
 	memset(out, 0, sizeof(*out));
 	out->node = node;
 	out->kubevirt_ref = kubevirt_ref ? kubevirt_ref : AV_KUBEVIRT_DEFAULT_REF;
-	if (!av_k8s_conf_wanted(kubeconfig)) {
+	out->api = av_k8s_conf_wanted(kubeconfig);
+	if (!out->api) {
 		out->node_why = strdup("no API access configured (--kubeconfig, $KUBECONFIG or in-cluster)");
 		out->kubevirt_why = strdup(out->node_why ? out->node_why : "");
 		return out->node_why && out->kubevirt_why ? 0 : -ENOMEM;

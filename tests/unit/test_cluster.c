@@ -138,7 +138,7 @@ static void test_registered_and_node(void **state)
 	pr.have_allocatable = true;
 	assert_int_equal(av_holders_build(&m, &r, &pr, AV_KUBELET_OK, NULL, NULL), 0);
 
-	struct av_cluster_facts f = { .node = "node1" };
+	struct av_cluster_facts f = { .api = true, .node = "node1" };
 	f.node_obj = cJSON_Parse("{\"metadata\": {\"labels\": {}}, \"status\": {\"allocatable\": {\"amd.com/gpu\": \"2\"}}}");
 	f.kubevirt_why = strdup("no API access configured");
 	assert_int_equal(av_cluster_checks_run(&m, &r, &labels, &f, &rep), 0);
@@ -152,6 +152,17 @@ static void test_registered_and_node(void **state)
 	assert_int_equal(rep.worst, AV_CHECK_FAIL);
 	av_check_report_clear(&rep);
 	cJSON_Delete(f.node_obj);
+
+	/* without API access the same difference is a WARN: check's exit
+	 * status stays what it is on a host being provisioned */
+	f.api = false;
+	f.node_obj = NULL;
+	assert_int_equal(av_cluster_checks_run(&m, &r, &labels, &f, &rep), 0);
+	assert_int_equal(one(&rep, "cluster.registered")->status, AV_CHECK_WARN);
+	assert_int_equal(one(&rep, "cluster.labels")->status, AV_CHECK_SKIP);
+	assert_int_equal(rep.worst, AV_CHECK_WARN);
+	av_check_report_clear(&rep);
+	f.api = true;
 
 	/* the Node without the resource, kubelet absent */
 	av_holders_build(&m, &r, NULL, AV_KUBELET_ABSENT, "absent", NULL);
