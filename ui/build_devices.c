@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "host/holders.h"
 
 static const struct { uint16_t cls; const char *name; } class_names[] = {
 	{ 0x0100, "SCSI controller" }, { 0x0106, "SATA controller" }, { 0x0108, "NVMe controller" },
@@ -70,7 +71,7 @@ const char *ui_func_state(const struct av_model *m, const struct av_resources *r
 		} else if (!g->viable) {
 			s = "group blocked";
 			t = UI_TONE_BAD;
-		} else if (f->enable_count > 0) {
+		} else if (f->enable_count > 0 || av_model_func_holder(m, fi)) {
 			s = "in use";
 			t = UI_TONE_GOOD;
 		} else {
@@ -133,10 +134,15 @@ static void func_row(const struct av_model *m, const struct av_resources *res, i
 	snprintf(numa, sizeof(numa), f->numa_node >= 0 ? "%d" : "-", f->numa_node);
 	if (f->role == AV_ROLE_PF && f->sriov_total > 0)
 		snprintf(vfs, sizeof(vfs), "%d/%d", f->sriov_num, f->sriov_total);
+	/* Who holds it matters more than its model, which the detail pane
+	 * gives: at 80 columns only one of them fits. */
+	const struct av_holder *h = av_model_func_holder(m, fi);
+	if (h)
+		av_holder_short(h, name, sizeof(name));
 	struct ui_row *row = ui_rows_add(out, tone, "%-*s %-10s %5s %4s %-4s %-5s %-13s %s",
 	                                 15 - 3 * depth, f->bdf, f->driver[0] ? f->driver : "(none)",
 	                                 group, numa, f->hive >= 0 ? m->hives[f->hive].id : "-", vfs,
-	                                 state, short_name(f, name, sizeof(name)));
+	                                 state, h ? name : short_name(f, name, sizeof(name)));
 	if (row) {
 		row->func = fi;
 		row->group = f->iommu_group;
@@ -149,7 +155,7 @@ static void func_row(const struct av_model *m, const struct av_resources *res, i
 void ui_build_devices(const struct av_model *m, const struct av_resources *res, struct ui_rows *out)
 {
 	ui_rows_set_head(out, "%-15s %-10s %5s %4s %-4s %-5s %-13s %s", "BDF", "DRIVER", "GROUP", "NUMA",
-	                 "HIVE", "VFS", "STATE", "NAME");
+	                 "HIVE", "VFS", "STATE", m->holders_known ? "NAME / HELD BY" : "NAME");
 	for (int i = 0; i < m->n_gpus; i++) {
 		const struct av_func *pf = &m->funcs[m->gpus[i]];
 		func_row(m, res, m->gpus[i], 0, false, out);
@@ -219,6 +225,31 @@ static void detail_plugin(const struct av_model *m, const struct av_resources *r
 	ui_rows_add(out, UI_TONE_DIM, "plugin    nothing: %s", why);
 }
 
+/* Who holds the function: kubelet's pod and container, the VM, and the
+ * processes with its group open. */
+static void detail_holder(const struct av_model *m, int fi, struct ui_rows *out)
+{
+	const struct av_holder *h = av_model_func_holder(m, fi);
+	if (!h)
+		return;
+	if (h->vm)
+		ui_rows_add(out, UI_TONE_GOOD, "vm        %s", h->vm);
+	if (h->pod)
+		ui_rows_add(out, UI_TONE_NORMAL, "pod       %s/%s, container %s", h->ns ? h->ns : "?", h->pod,
+		            h->container ? h->container : "?");
+	else
+		ui_rows_add(out, UI_TONE_WARN, "pod       none that kubelet knows of%s",
+		            m->kubelet.state == AV_KUBELET_OK ? "" : " (kubelet not asked or not reachable)");
+	char pids[160] = "";
+	for (int k = 0; k < h->n_pids; k++)
+		snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%d", k ? ", " : "", h->pids[k]);
+	if (h->n_pids)
+		ui_rows_add(out, UI_TONE_NORMAL, "pids      %s%s%s%s", pids, h->pod_uid ? " (pod uid " : "",
+		            h->pod_uid ? h->pod_uid : "", h->pod_uid ? ")" : "");
+	else
+		ui_rows_add(out, UI_TONE_DIM, "pids      none hold /dev/vfio/%d", m->funcs[fi].iommu_group);
+}
+
 static void detail_hw(const struct av_model *m, int fi, const struct ui_hw_source *hw, struct ui_rows *out)
 {
 	const struct av_func *f = &m->funcs[fi];
@@ -228,8 +259,9 @@ static void detail_hw(const struct av_model *m, int fi, const struct ui_hw_sourc
 	ui_build_hw_rows(m, fi, d, pf, out);
 }
 
-void ui_build_device_detail(const struct av_model *m, const struct av_resources *res, int fi,
-                            const struct ui_hw_source *hw, struct ui_rows *out)
+/* with_holder: the holder's lines first, where a small pane shows them. */
+static void device_detail(const struct av_model *m, const struct av_resources *res, int fi,
+                          const struct ui_hw_source *hw, bool with_holder, struct ui_rows *out)
 {
 	if (fi < 0 || fi >= m->n_funcs)
 		return;
@@ -238,6 +270,8 @@ void ui_build_device_detail(const struct av_model *m, const struct av_resources 
 	const char *state = ui_func_state(m, res, f, &tone);
 
 	ui_rows_heading(out, "%s  %s", f->bdf, f->name ? f->name : ui_class_name(f->class_code));
+	if (with_holder)
+		detail_holder(m, fi, out);
 	ui_rows_add(out, UI_TONE_NORMAL, "ids       %04x:%04x  subsystem %04x:%04x  rev %02x  class %06x",
 	            f->vendor, f->device, f->subsys_vendor, f->subsys_device, f->revision, f->class_code);
 	if (f->pci_name)
@@ -274,6 +308,8 @@ void ui_build_device_detail(const struct av_model *m, const struct av_resources 
 	ui_rows_add(out, tone, "state     %s%s", state,
 	            f->enable_count > 0 ? "  (enabled: a VM or driver holds it open)" : "");
 	detail_plugin(m, res, fi, out);
+	if (m->holders_known && !av_model_func_holder(m, fi) && ui_plugin_device_of(res, fi) >= 0)
+		ui_rows_add(out, UI_TONE_DIM, "held by   nobody");
 	if (f->n_drm_nodes > 0) {
 		char nodes[256] = "";
 		for (int k = 0; k < f->n_drm_nodes; k++)
@@ -293,6 +329,12 @@ void ui_build_device_detail(const struct av_model *m, const struct av_resources 
 		ui_rows_add(out, UI_TONE_DIM, "sysfs     %s", f->sysfs_dir);
 }
 
+void ui_build_device_detail(const struct av_model *m, const struct av_resources *res, int fi,
+                            const struct ui_hw_source *hw, struct ui_rows *out)
+{
+	device_detail(m, res, fi, hw, true, out);
+}
+
 void ui_build_group_detail(const struct av_model *m, const struct av_resources *res, int group,
                            const struct ui_hw_source *hw, struct ui_rows *out)
 {
@@ -300,12 +342,18 @@ void ui_build_group_detail(const struct av_model *m, const struct av_resources *
 	if (!g)
 		return;
 	ui_rows_heading(out, "IOMMU group %d", g->id);
+	/* Who holds the group comes first: it is what the group is for. */
+	for (int k = 0; k < g->n_members; k++)
+		if (av_model_func_holder(m, g->members[k])) {
+			detail_holder(m, g->members[k], out);
+			break;
+		}
 	detail_group(m, g, out);
 	for (int k = 0; k < g->n_members; k++) {
 		int fi = g->members[k];
 		if (av_func_is_gpu(&m->funcs[fi])) {
 			ui_rows_blank(out);
-			ui_build_device_detail(m, res, fi, hw, out);
+			device_detail(m, res, fi, hw, false, out);
 			break;
 		}
 	}

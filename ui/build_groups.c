@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "build.h"
+#include "host/holders.h"
 #include "plugin/alloc.h"
 
 static bool group_has_gpu(const struct av_model *m, const struct av_group *g)
@@ -32,10 +33,17 @@ static void group_rows(const struct av_model *m, const struct av_group *g, struc
 		const struct av_func *f = &m->funcs[fi];
 		bool blocks = !f->is_bridge && f->driver[0] && !av_func_on(f, "vfio-pci")
 		              && !av_func_on(f, "pci-stub");
+		/* The holder before the name, which the right edge may cut. */
+		const struct av_holder *h = av_model_func_holder(m, fi);
+		char who[96] = "";
+		if (h) {
+			av_holder_short(h, who, sizeof(who) - 3);
+			strcat(who, " | ");
+		}
 		row = ui_rows_add(out, blocks && gtone == UI_TONE_BAD ? UI_TONE_BAD
 		                       : f->is_bridge ? UI_TONE_DIM : UI_TONE_NORMAL,
-		                  "%-12s %-10s %04x:%04x  %s%s", f->bdf, f->driver[0] ? f->driver : "(none)",
-		                  f->vendor, f->device, f->name ? f->name : ui_class_name(f->class_code),
+		                  "%-12s %-10s %04x:%04x  %s%s%s", f->bdf, f->driver[0] ? f->driver : "(none)",
+		                  f->vendor, f->device, who, f->name ? f->name : ui_class_name(f->class_code),
 		                  blocks ? "  <- on a host driver" : "");
 		if (row) {
 			row->depth = 1;

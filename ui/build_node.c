@@ -10,6 +10,7 @@
 #include "actions/actions.h"
 #include "build.h"
 #include "host/mode.h"
+#include "host/holders.h"
 #include "labels/kubevirt.h"
 #include "yaml.h"
 
@@ -52,11 +53,16 @@ static void resources_rows(const struct av_model *m, const struct av_resources *
 		for (int k = 0; k < pd->n_funcs; k++)
 			snprintf(funcs + strlen(funcs), sizeof(funcs) - strlen(funcs), "%s%s", k ? "," : "",
 			         m->funcs[pd->funcs[k]].bdf);
-		char numa[16];
+		char numa[16], who[96] = "";
 		snprintf(numa, sizeof(numa), pd->numa_node >= 0 ? "%d" : "-", pd->numa_node);
+		const struct av_holder *h = av_model_device_holder(m, pd->id);
+		if (h) {
+			strcpy(who, "  ");
+			av_holder_short(h, who + 2, sizeof(who) - 2);
+		}
 		struct ui_row *row = ui_rows_add(out, pd->healthy ? UI_TONE_NORMAL : UI_TONE_BAD,
-		                                 "device %-6s numa %-3s %-9s %s", pd->id, numa,
-		                                 pd->healthy ? "healthy" : "UNHEALTHY", funcs);
+		                                 "device %-6s numa %-3s %-9s %s%s", pd->id, numa,
+		                                 pd->healthy ? "healthy" : "UNHEALTHY", funcs, who);
 		if (row) {
 			row->depth = 1;
 			row->last = d + 1 == res->n_devices;
@@ -64,6 +70,42 @@ static void resources_rows(const struct av_model *m, const struct av_resources *
 			row->func = pd->n_funcs ? pd->funcs[0] : -1;
 		}
 	}
+}
+
+/* kubelet's side of the plugin: what it lists for our resource, who
+ * holds what, and where the two lists disagree. */
+static void kubelet_rows(const struct av_model *m, const struct av_resources *res, struct ui_rows *out)
+{
+	const struct av_kubelet_view *k = &m->kubelet;
+	if (k->state == AV_KUBELET_NOT_ASKED)
+		return;
+	ui_rows_blank(out);
+	ui_rows_heading(out, "kubelet (pod-resources API)");
+	if (k->state == AV_KUBELET_ABSENT) {
+		ui_rows_add(out, UI_TONE_DIM, "no pod-resources socket: no kubelet runs on this host");
+		return;
+	}
+	if (k->state == AV_KUBELET_ERROR) {
+		ui_rows_add(out, UI_TONE_WARN, "%s", k->error ? k->error : "no answer");
+		return;
+	}
+	int held = 0;
+	for (int i = 0; i < m->n_holders; i++)
+		held += m->holders[i].pod != NULL;
+	if (k->have_allocatable) {
+		char ids[256] = "";
+		for (int i = 0; i < k->n_devices; i++)
+			snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%s", i ? "," : "", k->devices[i]);
+		ui_rows_add(out, k->n_devices ? UI_TONE_NORMAL : UI_TONE_WARN, "registered %s: %d device%s%s%s",
+		            res->resource, k->n_devices, k->n_devices == 1 ? "" : "s", k->n_devices ? ": " : "", ids);
+		ui_rows_add(out, UI_TONE_NORMAL, "allocatable per kubelet: %d, held by pods: %d, free: %d",
+		            k->n_devices, held, k->n_devices - held);
+	} else {
+		ui_rows_add(out, UI_TONE_DIM, "kubelet does not answer GetAllocatableResources; %d device%s held by pods",
+		            held, held == 1 ? "" : "s");
+	}
+	for (int i = 0; i < k->n_problems; i++)
+		ui_rows_add(out, UI_TONE_BAD, "! %s", k->problems[i]);
 }
 
 void ui_build_node(const struct av_model *m, const struct av_resources *res,
@@ -95,6 +137,7 @@ void ui_build_node(const struct av_model *m, const struct av_resources *res,
 		            ? "gim loaded and every selected VF on vfio-pci" : "every selected PF on vfio-pci");
 	ui_rows_blank(out);
 	resources_rows(m, res, out);
+	kubelet_rows(m, res, out);
 
 	ui_rows_blank(out);
 	ui_rows_heading(out, "Node labels (what the labeller applies)");

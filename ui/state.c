@@ -13,6 +13,7 @@
 
 #include "build.h"
 #include "state.h"
+#include "cluster/kubelet.h"
 #include "host/discover.h"
 #include "base/evloop.h"
 #include "journal.h"
@@ -101,10 +102,26 @@ void ui_console_detail(struct ui_console *c)
 	}
 }
 
+/* The devices' holders, asked of kubelet on each rescan (the console's
+ * resync), never more often; a failure is logged when it changes. */
+static void holders(struct ui_console *c)
+{
+	char *cause = NULL;
+	if (av_cluster_holders(c->cli->host, &c->model, &c->res, true, &cause) < 0)
+		ui_console_log(c, UI_TONE_BAD, "out of memory reading the devices' holders");
+	if (cause && strcmp(cause, c->kubelet_why) != 0)
+		ui_console_log(c, UI_TONE_WARN, "%s", cause);
+	else if (!cause && c->kubelet_why[0] && c->model.kubelet.state == AV_KUBELET_OK)
+		ui_console_log(c, UI_TONE_GOOD, "kubelet's pod-resources API answers again");
+	snprintf(c->kubelet_why, sizeof(c->kubelet_why), "%s", cause ? cause : "");
+	free(cause);
+}
+
 static void derive(struct ui_console *c)
 {
 	if (av_resources_compute(&c->model, av_opts_naming(c->cli), &c->res) < 0)
 		memset(&c->res, 0, sizeof(c->res));
+	holders(c);
 	struct av_label_facts facts;
 	memset(&facts, 0, sizeof(facts));
 	c->have_labels = av_label_facts_read(c->cli->host, &c->model, &facts) == 0

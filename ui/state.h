@@ -60,6 +60,7 @@ struct ui_console {
 	struct sim_demo *sim;        /* the demo host opened with d, while it is open */
 	char hint_bdf[16];           /* the function the demo's hint names, until it moves */
 	int list_height;             /* rows visible in the list at the last draw */
+	char kubelet_why[256];       /* kubelet's last error, logged once */
 };
 
 /* On the demo host: one thing to try, on the status line. */

@@ -2,15 +2,14 @@
  * pf.reset, pf.boot-vga, device.in-use. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "checks/ck.h"
+#include "host/holders.h"
 #include "base/util.h"
 
 static bool dma_safe(const struct av_func *f)
@@ -203,40 +202,22 @@ void ck_pf_boot_vga(struct av_ck *c)
 }
 
 /* Processes holding /dev/vfio/<group> open: their group's VM is running.
- * One pass over /proc/PID/fd for the whole run. */
+ * One pass over /proc/PID/fd for the whole run (host/holders.c). */
 static void scan_vfio_holders(struct av_ck *c)
 {
+	struct av_vfio_users u;
 	c->vfio_scanned = true;
-	DIR *d = av_opendir(c->host, "/proc");
-	if (!d)
+	if (av_vfio_users_scan(c->host, &u) < 0) {
+		c->err = -ENOMEM;
 		return;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		char fdir[64];
-		snprintf(fdir, sizeof(fdir), "/proc/%.20s/fd", de->d_name);
-		DIR *fd = av_opendir(c->host, fdir);
-		if (!fd)
-			continue;
-		struct dirent *fe;
-		while ((fe = readdir(fd))) {
-			char link[96], target[PATH_MAX];
-			long g;
-			snprintf(link, sizeof(link), "%s/%.20s", fdir, fe->d_name);
-			if (av_read_link(c->host, link, target, sizeof(target)) <= 0 || strncmp(target, "/dev/vfio/", 10) != 0
-			    || av_parse_long(target + 10, 10, &g) < 0 || g < 0 || g > INT_MAX)
-				continue;
-			int n = c->n_vfio_open;
-			if (av_int_push(&c->vfio_open, &n, (int)g) < 0 || av_int_push(&c->vfio_pids, &c->n_vfio_open,
-			                                                               atoi(de->d_name)) < 0) {
-				c->err = -ENOMEM;
-				break;
-			}
-		}
-		closedir(fd);
 	}
-	closedir(d);
+	for (int i = 0; i < u.n && !c->err; i++) {
+		int n = c->n_vfio_open;
+		if (av_int_push(&c->vfio_open, &n, u.v[i].group) < 0
+		    || av_int_push(&c->vfio_pids, &c->n_vfio_open, u.v[i].pid) < 0)
+			c->err = -ENOMEM;
+	}
+	av_vfio_users_clear(&u);
 }
 
 int ck_group_holder(struct av_ck *c, int group)

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/list.h"
+#include "cluster/kubelet.h"
 
 int av_cmd_list(struct av_opts *cli)
 {
@@ -20,6 +21,14 @@ int av_cmd_list(struct av_opts *cli)
 		av_model_free(&m);
 		return AV_EXIT_USAGE;
 	}
+	/* Who holds each device: an unreachable kubelet costs one line, the
+	 * rest of the listing is the same. */
+	char *cause = NULL;
+	if (av_cluster_holders(cli->host, &m, &res, false, &cause) < 0)
+		fprintf(stderr, "amdvirt: out of memory reading the devices' holders\n");
+	if (cause)
+		fprintf(stderr, "amdvirt: %s\n", cause);
+	free(cause);
 	if (cli->json)
 		rc = av_cli_print_json(av_list_json(&m, &res));
 	else

@@ -7,6 +7,7 @@
 
 #include "cli/list.h"
 #include "base/textsafe.h"
+#include "host/holders.h"
 
 static void add_hex4(cJSON *o, const char *key, uint16_t v)
 {
@@ -129,6 +130,23 @@ static cJSON *hives_json(const struct av_model *m)
 	return arr;
 }
 
+/* doc/json.md: null, or who holds the device. */
+static cJSON *holder_json(const struct av_holder *h)
+{
+	if (!h)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	add_str_or_null(o, "namespace", h->ns);
+	add_str_or_null(o, "pod", h->pod);
+	add_str_or_null(o, "container", h->container);
+	add_str_or_null(o, "vm", h->vm);
+	add_str_or_null(o, "pod_uid", h->pod_uid);
+	cJSON *pids = cJSON_AddArrayToObject(o, "pids");
+	for (int k = 0; k < h->n_pids; k++)
+		cJSON_AddItemToArray(pids, cJSON_CreateNumber(h->pids[k]));
+	return o;
+}
+
 static cJSON *devices_json(const struct av_model *m, const struct av_resources *r)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -142,6 +160,10 @@ static cJSON *devices_json(const struct av_model *m, const struct av_resources *
 		cJSON *fs = cJSON_AddArrayToObject(o, "functions");
 		for (int k = 0; k < d->n_funcs; k++)
 			cJSON_AddItemToArray(fs, cJSON_CreateString(m->funcs[d->funcs[k]].bdf));
+		/* Only when something is known, so a host without kubelet and
+		 * without VMs prints what it always did. */
+		if (m->holders_known)
+			cJSON_AddItemToObject(o, "holder", holder_json(av_model_device_holder(m, d->id)));
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -215,6 +237,12 @@ static void print_func(FILE *out, const struct palette *p, const struct av_model
 		fprintf(out, " %sin use%s", p->warn, p->off);
 	if (f->selected)
 		fprintf(out, " %s*%s", p->good, p->off);
+	const struct av_holder *h = av_model_func_holder(m, (int)(f - m->funcs));
+	if (h) {
+		char who[160];
+		av_holder_describe(h, who, sizeof(who));
+		fprintf(out, " %sheld by %s%s", p->warn, AV_SAFE(who), p->off);
+	}
 	fputc('\n', out);
 }
 

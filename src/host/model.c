@@ -100,8 +100,55 @@ void av_model_diag(struct av_model *m, const char *fmt, ...)
 	m->diags[m->n_diags++].msg = msg;
 }
 
+const struct av_holder *av_model_func_holder(const struct av_model *m, int i)
+{
+	for (int h = 0; h < m->n_holders; h++)
+		for (int k = 0; k < m->holders[h].n_funcs; k++)
+			if (m->holders[h].funcs[k] == i)
+				return &m->holders[h];
+	return NULL;
+}
+
+const struct av_holder *av_model_device_holder(const struct av_model *m, const char *id)
+{
+	for (int h = 0; h < m->n_holders; h++)
+		if (m->holders[h].advertised && strcmp(m->holders[h].device_id, id) == 0)
+			return &m->holders[h];
+	return NULL;
+}
+
+static void free_strv(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void av_model_clear_holders(struct av_model *m)
+{
+	for (int h = 0; h < m->n_holders; h++) {
+		struct av_holder *o = &m->holders[h];
+		free(o->ns);
+		free(o->pod);
+		free(o->container);
+		free(o->vm);
+		free(o->pod_uid);
+		free(o->pids);
+		free(o->funcs);
+	}
+	free(m->holders);
+	m->holders = NULL;
+	m->n_holders = 0;
+	m->holders_known = false;
+	free(m->kubelet.error);
+	free_strv(m->kubelet.devices, m->kubelet.n_devices);
+	free_strv(m->kubelet.problems, m->kubelet.n_problems);
+	memset(&m->kubelet, 0, sizeof(m->kubelet));
+}
+
 void av_model_free(struct av_model *m)
 {
+	av_model_clear_holders(m);
 	for (int i = 0; i < m->n_funcs; i++) {
 		struct av_func *f = &m->funcs[i];
 		free(f->name);

@@ -83,6 +83,40 @@ struct av_hive {
 	int n_members;
 };
 
+/* Who holds one device the plugin advertises (or one kubelet assigns that
+ * the plugin does not): kubelet's pod-resources answer and the processes
+ * holding its /dev/vfio node.  Filled after discovery (src/host/holders.c,
+ * src/cluster/); every string is NULL when that source did not say. */
+struct av_holder {
+	char device_id[64];          /* kubelet's device ID: group number or BDF */
+	bool advertised;             /* among the devices the plugin advertises */
+	char *ns, *pod, *container;  /* from kubelet's List */
+	char *vm;                    /* from a virt-launcher-<vm>-<5 chars> pod */
+	char *pod_uid;               /* from a holding process's cgroup */
+	int *pids;                   /* processes with /dev/vfio/<group> open */
+	int n_pids;
+	int *funcs;                  /* the device's functions (model indexes) */
+	int n_funcs;
+};
+
+enum av_kubelet_state {
+	AV_KUBELET_NOT_ASKED = 0,    /* nobody asked kubelet */
+	AV_KUBELET_ABSENT,           /* no pod-resources socket under ROOT */
+	AV_KUBELET_ERROR,            /* there but no usable answer: error says why */
+	AV_KUBELET_OK,
+};
+
+/* kubelet's view of our resource, from its pod-resources API. */
+struct av_kubelet_view {
+	enum av_kubelet_state state;
+	char *error;                 /* one line, with state ERROR */
+	bool have_allocatable;       /* GetAllocatableResources answered */
+	char **devices;              /* device IDs it lists for our resource */
+	int n_devices;
+	char **problems;             /* disagreements with what we advertise */
+	int n_problems;
+};
+
 /* One problem found while reading the host: printed as one line each. */
 struct av_diag {
 	char *msg;
@@ -113,6 +147,11 @@ struct av_model {
 	bool mixed;
 
 	const struct av_config *config; /* borrowed, may be NULL */
+
+	struct av_holder *holders;   /* in device order, then kubelet's others */
+	int n_holders;
+	bool holders_known;          /* kubelet answered or a process holds a device */
+	struct av_kubelet_view kubelet;
 };
 
 /* Lookups.  Return the index or -1. */
@@ -127,6 +166,13 @@ bool av_func_in_use(const struct av_func *f);
 const char *av_mode_name(enum av_mode mode);   /* "vf-passthrough", ... "none" */
 int av_mode_parse(const char *s, enum av_mode *out); /* 0 or -EINVAL */
 const char *av_mode_source_name(enum av_mode_source s);
+
+/* The holder of function i, or NULL. */
+const struct av_holder *av_model_func_holder(const struct av_model *m, int i);
+/* The holder of the plugin device with this ID, or NULL. */
+const struct av_holder *av_model_device_holder(const struct av_model *m, const char *id);
+/* Drops the holders and kubelet's view (before filling them again). */
+void av_model_clear_holders(struct av_model *m);
 
 void av_model_free(struct av_model *m);
 

@@ -92,7 +92,7 @@ static int build(struct fh_host *h, const cJSON *scenario, const char *outdir)
 	/* Links may point at what a later step makes. */
 	if (fh_write_pci(h) < 0 || fh_write_iommu(h) < 0 || fh_write_drivers(h) < 0 ||
 	    fh_write_modules(h) < 0 || fh_write_amdgpu(h) < 0 || fh_write_misc(h) < 0 ||
-	    fh_write_kmod(h) < 0 ||
+	    fh_write_kmod(h) < 0 || fh_write_processes(h) < 0 ||
 	    fh_escape_hatches(h) < 0)
 		return -h->err;
 	return 0;

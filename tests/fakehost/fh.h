@@ -209,6 +209,7 @@ struct fh_host {
 	char *firmware;          /* ACPI table name: IVRS, DMAR; NULL none */
 	const cJSON *dmesg;
 	const cJSON *files, *remove, *symlinks, *dirs, *age;
+	const cJSON *processes;  /* processes holding /dev/vfio nodes (fh_proc.c) */
 	cJSON *owned;            /* JSON made while parsing, freed with the host */
 
 	int rootfd;
@@ -318,6 +319,9 @@ int fh_rlink(struct fh_host *h, const char *from, const char *to);
 char *fh_relpath(const char *from_dir, const char *to);
 int fh_opendir(struct fh_host *h, const char *path);
 int fh_escape_hatches(struct fh_host *h);
+
+/* --- fh_proc.c: processes under /proc ------------------------------------ */
+int fh_write_processes(struct fh_host *h);
 
 /* --- writers ------------------------------------------------------------------ */
 int fh_write_pci(struct fh_host *h);

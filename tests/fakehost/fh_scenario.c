@@ -13,7 +13,7 @@
 static const char *const top_keys[] = {
 	"description", "hostname", "kernel", "cpu", "topology", "modules", "gpus", "others",
 	"devices", "record_hives", "kubelet", "kvm", "files", "remove", "symlinks", "dirs", "age",
-	NULL,
+	"processes", NULL,
 };
 static const char *const kernel_keys[] = {
 	"release", "cmdline", "grub", "iommu", "iommu_type", "firmware", "irq_remap", "iommufd",
@@ -172,6 +172,7 @@ static int host_flags(struct fh_host *h, const cJSON *root)
 	h->age = fh_get(root, "age");
 	h->remove = fh_get(root, "remove");
 	h->dirs = fh_get(root, "dirs");
+	h->processes = fh_get(root, "processes");
 	return h->cause ? -h->err : 0;
 }
 
