@@ -19,6 +19,7 @@
 #define AV_PLUGIN_DIR "/var/lib/kubelet/device-plugins"
 
 struct av_daemon;
+struct av_dra_agent;
 
 /* What the scan (scan.c) reports up to the daemon (daemon.c), which sets
  * them: the scan calls no file above it. */
@@ -74,6 +75,8 @@ struct av_daemon {
 	int drivers_failures;          /* in a row, for the pause */
 	struct av_timer *drivers_timer; /* the attempt after the pause */
 	struct av_plan_runner *drivers_runner; /* runs plans off the loop's thread */
+
+	struct av_dra_agent *dra;      /* --dra: the DRA driver instead of the plugin */
 
 	int sig_fd;
 	bool stopping;
