@@ -22,7 +22,7 @@
 #include "agent/labeller.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "dra/claims.h"
+#include "host/draclaims.h"
 #include "dra/names.h"
 #include "dra/prepare.h"
 #include "dra/publish.h"
@@ -188,6 +188,29 @@ static void deadline(struct timespec *ts, long ms)
 	}
 }
 
+/* What was published goes on record for `list` and the console. */
+static void record_slice(struct av_dra_agent *a, const cJSON *devs)
+{
+	struct av_dra_slice_info *cur = &a->claims.slice;
+	char **names = calloc((size_t)cJSON_GetArraySize(devs) + 1, sizeof(char *));
+	int n = 0;
+	const cJSON *d;
+	if (!names)
+		return;
+	cJSON_ArrayForEach(d, devs) {
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(d, "name");
+		if (cJSON_IsString(nm))
+			names[n++] = nm->valuestring;
+	}
+	bool same = cur->name && strcmp(cur->name, a->pub.name) == 0 && cur->generation == a->pub.generation &&
+	            cur->n_devices == n;
+	for (int i = 0; same && i < n; i++)
+		same = strcmp(cur->devices[i], names[i]) == 0;
+	if (!same && av_dra_claims_set_slice(&a->claims, a->pub.name, a->node, a->pub.generation, names, n) == 0)
+		save_claims(a);
+	free(names);
+}
+
 static void publish(struct av_dra_agent *a, cJSON *want, bool verify)
 {
 	enum av_dra_pub_did did;
@@ -210,6 +233,8 @@ static void publish(struct av_dra_agent *a, cJSON *want, bool verify)
 	}
 	pthread_mutex_unlock(&a->lock);
 	free(cause);
+	if (r == 0 && a->pub.name)
+		record_slice(a, want);
 	if (r == 0 && did != AV_PUB_NOTHING)
 		av_log("dra: ResourceSlice %s %s: pool %s generation %lld, %d devices (%.1f ms, %.1f ms after start)",
 		       a->pub.name ? a->pub.name : "?",

@@ -20,8 +20,6 @@
 #define AV_DRA_METADATA_DIR AV_DRA_PLUGIN_DIR "/dra-device-metadata"
 /* The container runtime's dynamic CDI directory. */
 #define AV_DRA_CDI_DIR "/var/run/cdi"
-/* The prepared claims, for Unprepare after a restart. */
-#define AV_DRA_STATE "/var/lib/amdvirt/dra-claims.json"
 
 /* Upstream limits (k8s.io/api resource/v1 validation). */
 #define AV_DRA_MAX_DEVICES 128        /* per ResourceSlice */

@@ -345,7 +345,7 @@ static int read_results(const struct av_dra_env *env, const cJSON *obj, struct a
 		if (strcmp(pool, env->node) != 0)
 			return fail(out, "claim %s/%s: device %s is in pool %s, not this node's %s", out->namespace_,
 			            out->name, AV_SAFE(dev), AV_SAFE(pool), env->node);
-		if (av_dra_claim_dev_add(out, base, pool, dev) < 0)
+		if (av_dra_claim_dev_add(out, base, pool, dev, NULL) < 0)
 			return -ENOMEM;
 	}
 	if (out->n_devs == 0)
@@ -411,6 +411,14 @@ int av_dra_prepare(const struct av_dra_env *env, const char *ns, const char *nam
 				r = fail(out, "device %s left vfio-pci while the claim was prepared", out->devs[k].device);
 				goto done;
 			}
+	}
+	for (int i = 0; i < out->n_devs; i++) {
+		const struct av_plugin_device *pd = &v.r.devices[idx[i]];
+		free(out->devs[i].bdf);
+		if (!(out->devs[i].bdf = strdup(pd->n_funcs ? v.m.funcs[pd->funcs[0]].bdf : ""))) {
+			r = -ENOMEM;
+			goto done;
+		}
 	}
 	r = write_vfio_spec(env, &v, idx, out);
 	for (int i = 0; r == 0 && i < out->n_devs; i++) {

@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "actions/actions.h"
-#include "dra/claims.h"
+#include "host/draclaims.h"
 #include "dra/slice.h"
 #include "host/host.h"
 #include "k8s/client.h"

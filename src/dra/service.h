@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <stdbool.h>
 
-#include "dra/claims.h"
+#include "host/draclaims.h"
 #include "grpc/server.h"
 
 struct av_dra_request {

@@ -459,6 +459,16 @@ def claim_files(root, claim):
     return out
 
 
+def dra_checks(args):
+    """amdvirt check --json's dra.prepared results: subject -> (status, message)."""
+    p = subprocess.run([args.amdvirt, "--root", args.root, "check", "--json"], capture_output=True, text=True)
+    try:
+        checks = json.loads(p.stdout)["checks"]
+    except (ValueError, KeyError):
+        return {"error": p.stderr}
+    return {c["subject"]: (c["status"], c["message"]) for c in checks if c["id"] == "dra.prepared"}
+
+
 def record(root):
     path = os.path.join(root, "var/lib/amdvirt/dra-claims.json")
     return read_json(path) if os.path.exists(path) else None
@@ -540,6 +550,14 @@ def body(args, sc, root, api, k, d, expect, want, hive_ids):
     check("%s: the prepared claims are on record" % sc,
           rec is not None and sorted(c["uid"] for c in rec["claims"]) ==
           sorted([ref1[1], ref2[1]]), rec)
+    check("%s: the published slice is on record" % sc,
+          rec is not None and rec.get("slice") == {
+              "name": s["metadata"]["name"], "pool": NODE, "generation": gen0,
+              "devices": [dd["name"] for dd in s["spec"]["devices"]]}, rec and rec.get("slice"))
+    prepared = {want[dev][1]["bdfs"][0]: dev for _, _, _, dev in r1 + r2}
+    got = dra_checks(args)
+    check("%s: check: dra.prepared passes for each prepared device" % sc,
+          sorted(got) == sorted(prepared) and all(v[0] == "pass" for v in got.values()), got)
     spec1 = os.path.join(root, "var/run/cdi/%s-vfio_%s.json" % (DRIVER, ref1[1]))
     before = os.stat(spec1).st_mtime_ns
     again = k.prepare([ref1])
@@ -571,7 +589,7 @@ def body(args, sc, root, api, k, d, expect, want, hive_ids):
 
     # A VF leaving vfio-pci: the slice drops it (generation + 1), and
     # Prepare refuses it (driver management is off).
-    victim = names[-1]
+    victim = r2[-1][3]
     bdf = want[victim][1]["bdfs"][0]
     link = os.path.join(root, "sys/bus/pci/devices", bdf, "driver")
     target = os.readlink(link)
@@ -584,6 +602,10 @@ def body(args, sc, root, api, k, d, expect, want, hive_ids):
               s2["spec"]["pool"]["generation"] == gen0 + 1 and
               sorted(dd["name"] for dd in s2["spec"]["devices"]) == sorted(n for n in want if n != victim),
               s2["spec"]["pool"])
+    got = dra_checks(args)
+    check("%s: check: dra.prepared fails for the prepared device that left vfio-pci, naming its claim" % sc,
+          got.get(bdf, ("", ""))[0] == "fail" and c2["metadata"]["name"] in got[bdf][1] and
+          sum(v[0] == "fail" for v in got.values()) == 1, got)
     off = api.make_claim(ns, "off-vfio", [("gpu", DRIVER, NODE, victim)])
     orr = k.prepare([(ns, off["metadata"]["uid"], "off-vfio")])
     check("%s: Prepare of a device off vfio-pci is refused, saying why" % sc,
@@ -624,6 +646,9 @@ def body(args, sc, root, api, k, d, expect, want, hive_ids):
     check("%s: Unprepare removes the CDI specs and metadata files" % sc, not left, left)
     rec = record(root)
     check("%s: the record is empty" % sc, rec is not None and rec["claims"] == [], rec)
+    got = dra_checks(args)
+    check("%s: check: dra.prepared says no claim is prepared" % sc,
+          list(got) == ["host"] and got["host"][0] == "pass", got)
     un = k.unprepare([ref1])
     check("%s: a repeated Unprepare succeeds" % sc, un.claims[ref1[1]].error == "", un)
     un = k.unprepare([ref1], version="v1beta1.DRAPlugin")

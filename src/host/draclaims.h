@@ -1,18 +1,35 @@
-/* Prepared claims: what Prepare answered for each claim and the files it
- * wrote, kept in ROOT/var/lib/amdvirt/dra-claims.json (replaced
+/* The DRA driver's record (`daemon --dra`, src/dra/): what Prepare answered
+ * for each claim and the files it wrote, and the ResourceSlice last
+ * published, kept in ROOT/var/lib/amdvirt/dra-claims.json (replaced
  * atomically after every change) so that a repeated Prepare gets the same
- * answer and Unprepare removes the right files after a daemon restart. */
+ * answer and Unprepare removes the right files after a daemon restart.
+ * Here, below the checks, `list` and the console, because they read it:
+ * a prepared device that left vfio-pci is a VM about to fail. */
 #ifndef AV_DRA_CLAIMS_H
 #define AV_DRA_CLAIMS_H
 
+#include <stdbool.h>
+
 #include "host/host.h"
+
+#define AV_DRA_STATE "/var/lib/amdvirt/dra-claims.json"
 
 struct av_dra_dev {
 	char *request;               /* the base request name */
 	char *pool;
 	char *device;
+	char *bdf;                   /* the device's first function, "" when unknown */
 	char **cdi;                  /* fully qualified CDI device IDs */
 	int n_cdi;
+};
+
+/* The ResourceSlice as last published. */
+struct av_dra_slice_info {
+	char *name;                  /* NULL: none published yet */
+	char *pool;
+	long long generation;
+	char **devices;              /* device names */
+	int n_devices;
 };
 
 struct av_dra_claim {
@@ -31,6 +48,8 @@ struct av_dra_claim {
 struct av_dra_claims {
 	struct av_dra_claim *v;
 	int n;
+	struct av_dra_slice_info slice;
+	bool present;                /* the record file exists */
 };
 
 /* Reads the record; a missing file is an empty one.  Returns 0 or -errno
@@ -45,7 +64,10 @@ void av_dra_claims_remove(struct av_dra_claims *c, int i);
 void av_dra_claims_clear(struct av_dra_claims *c);
 
 int av_dra_claim_dev_add(struct av_dra_claim *claim, const char *request, const char *pool,
-                         const char *device);
+                         const char *device, const char *bdf);
+/* Replaces the slice info.  0 or -ENOMEM. */
+int av_dra_claims_set_slice(struct av_dra_claims *c, const char *name, const char *pool,
+                            long long generation, char *const *devices, int n_devices);
 int av_dra_strv_push(char ***v, int *n, const char *s);
 void av_dra_claim_clear(struct av_dra_claim *claim);
 /* Copies src's devices (with their CDI IDs) into dst.  0 or -ENOMEM. */

@@ -7,8 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/util.h"
-#include "dra/claims.h"
-#include "dra/names.h"
+#include "host/draclaims.h"
 
 #define STATE_MAX (4 << 20)
 
@@ -32,7 +31,7 @@ static void strv_free(char **v, int n)
 }
 
 int av_dra_claim_dev_add(struct av_dra_claim *claim, const char *request, const char *pool,
-                         const char *device)
+                         const char *device, const char *bdf)
 {
 	struct av_dra_dev *d = realloc(claim->devs, ((size_t)claim->n_devs + 1) * sizeof(*d));
 	if (!d)
@@ -43,8 +42,9 @@ int av_dra_claim_dev_add(struct av_dra_claim *claim, const char *request, const 
 	d->request = strdup(request);
 	d->pool = strdup(pool);
 	d->device = strdup(device);
+	d->bdf = strdup(bdf ? bdf : "");
 	claim->n_devs++;
-	return d->request && d->pool && d->device ? 0 : -ENOMEM;
+	return d->request && d->pool && d->device && d->bdf ? 0 : -ENOMEM;
 }
 
 void av_dra_claim_clear(struct av_dra_claim *c)
@@ -53,6 +53,7 @@ void av_dra_claim_clear(struct av_dra_claim *c)
 		free(c->devs[i].request);
 		free(c->devs[i].pool);
 		free(c->devs[i].device);
+		free(c->devs[i].bdf);
 		strv_free(c->devs[i].cdi, c->devs[i].n_cdi);
 	}
 	free(c->devs);
@@ -96,11 +97,38 @@ void av_dra_claims_remove(struct av_dra_claims *c, int i)
 	c->v[i] = c->v[--c->n];
 }
 
+static void slice_clear(struct av_dra_slice_info *s)
+{
+	free(s->name);
+	free(s->pool);
+	strv_free(s->devices, s->n_devices);
+	memset(s, 0, sizeof(*s));
+}
+
+int av_dra_claims_set_slice(struct av_dra_claims *c, const char *name, const char *pool,
+                            long long generation, char *const *devices, int n_devices)
+{
+	struct av_dra_slice_info s = { .generation = generation };
+	int r = 0;
+	if (!(s.name = strdup(name)) || !(s.pool = strdup(pool)))
+		r = -ENOMEM;
+	for (int i = 0; r == 0 && i < n_devices; i++)
+		r = av_dra_strv_push(&s.devices, &s.n_devices, devices[i]);
+	if (r < 0) {
+		slice_clear(&s);
+		return r;
+	}
+	slice_clear(&c->slice);
+	c->slice = s;
+	return 0;
+}
+
 void av_dra_claims_clear(struct av_dra_claims *c)
 {
 	for (int i = 0; i < c->n; i++)
 		av_dra_claim_clear(&c->v[i]);
 	free(c->v);
+	slice_clear(&c->slice);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -140,6 +168,7 @@ static cJSON *claim_json(const struct av_dra_claim *c)
 		ok = d && add(d, "request", cJSON_CreateString(c->devs[i].request)) &&
 		     add(d, "pool", cJSON_CreateString(c->devs[i].pool)) &&
 		     add(d, "device", cJSON_CreateString(c->devs[i].device)) &&
+		     add(d, "bdf", cJSON_CreateString(c->devs[i].bdf)) &&
 		     add(d, "cdiDeviceIDs", strv_json(c->devs[i].cdi, c->devs[i].n_cdi));
 		if (d)
 			cJSON_AddItemToArray(devs, d);
@@ -159,11 +188,20 @@ static cJSON *claim_json(const struct av_dra_claim *c)
 int av_dra_claims_save(struct av_host *host, const struct av_dra_claims *c)
 {
 	cJSON *doc = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-	bool ok = doc && arr && add(doc, "driver", cJSON_CreateString(AV_DRA_DRIVER));
+	bool ok = doc && arr;
 	if (ok)
 		cJSON_AddItemToObject(doc, "claims", arr);
 	else
 		cJSON_Delete(arr);
+	if (ok && c->slice.name) {
+		cJSON *sl = cJSON_CreateObject();
+		ok = sl && add(sl, "name", cJSON_CreateString(c->slice.name)) &&
+		     add(sl, "pool", cJSON_CreateString(c->slice.pool)) &&
+		     add(sl, "generation", cJSON_CreateNumber((double)c->slice.generation)) &&
+		     add(sl, "devices", strv_json(c->slice.devices, c->slice.n_devices));
+		if (sl && !add(doc, "slice", sl))
+			ok = false;
+	}
 	for (int i = 0; ok && i < c->n; i++) {
 		cJSON *o = claim_json(&c->v[i]);
 		ok = o != NULL;
@@ -213,7 +251,7 @@ static int claim_from(const cJSON *o, struct av_dra_claim *c)
 		const char *req = str_of(it, "request"), *pool = str_of(it, "pool"), *dev = str_of(it, "device");
 		if (!req || !pool || !dev)
 			return -EINVAL;
-		if (av_dra_claim_dev_add(c, req, pool, dev) < 0)
+		if (av_dra_claim_dev_add(c, req, pool, dev, str_of(it, "bdf")) < 0)
 			return -ENOMEM;
 		struct av_dra_dev *d = &c->devs[c->n_devs - 1];
 		if (strv_from(cJSON_GetObjectItemCaseSensitive(it, "cdiDeviceIDs"), &d->cdi, &d->n_cdi) < 0)
@@ -241,7 +279,19 @@ int av_dra_claims_load(struct av_host *host, struct av_dra_claims *out, char **c
 	cJSON *doc = cJSON_Parse(text);
 	free(text);
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "claims"), *it;
+	const cJSON *sl = cJSON_GetObjectItemCaseSensitive(doc, "slice");
 	int r = cJSON_IsArray(arr) ? 0 : -EINVAL;
+	out->present = true;
+	if (r == 0 && cJSON_IsObject(sl) && str_of(sl, "name") && str_of(sl, "pool")) {
+		char **devs = NULL;
+		int n_devs = 0;
+		const cJSON *g = cJSON_GetObjectItemCaseSensitive(sl, "generation");
+		r = strv_from(cJSON_GetObjectItemCaseSensitive(sl, "devices"), &devs, &n_devs);
+		if (r == 0)
+			r = av_dra_claims_set_slice(out, str_of(sl, "name"), str_of(sl, "pool"),
+			                            cJSON_IsNumber(g) ? (long long)g->valuedouble : 0, devs, n_devs);
+		strv_free(devs, n_devs);
+	}
 	cJSON_ArrayForEach(it, arr) {
 		struct av_dra_claim c;
 		if ((r = claim_from(it, &c)) == 0)
@@ -262,7 +312,7 @@ int av_dra_claim_copy_devs(struct av_dra_claim *dst, const struct av_dra_claim *
 {
 	for (int i = 0; i < src->n_devs; i++) {
 		const struct av_dra_dev *s = &src->devs[i];
-		if (av_dra_claim_dev_add(dst, s->request, s->pool, s->device) < 0)
+		if (av_dra_claim_dev_add(dst, s->request, s->pool, s->device, s->bdf) < 0)
 			return -ENOMEM;
 		struct av_dra_dev *d = &dst->devs[dst->n_devs - 1];
 		for (int k = 0; k < s->n_cdi; k++)
