@@ -185,7 +185,7 @@ static cJSON *claim_json(const struct av_dra_claim *c)
 	return o;
 }
 
-int av_dra_claims_save(struct av_host *host, const struct av_dra_claims *c)
+cJSON *av_dra_claims_json(const struct av_dra_claims *c)
 {
 	cJSON *doc = cJSON_CreateObject(), *arr = cJSON_CreateArray();
 	bool ok = doc && arr;
@@ -208,13 +208,21 @@ int av_dra_claims_save(struct av_host *host, const struct av_dra_claims *c)
 		if (o)
 			cJSON_AddItemToArray(arr, o);
 	}
-	char *text = ok ? cJSON_Print(doc) : NULL;
+	if (!ok) {
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+int av_dra_claims_save(struct av_host *host, const struct av_dra_claims *c)
+{
+	cJSON *doc = av_dra_claims_json(c);
+	char *text = doc ? cJSON_Print(doc) : NULL;
 	cJSON_Delete(doc);
 	if (!text)
 		return -ENOMEM;
-	size_t len = strlen(text);
-	text[len] = '\0';
-	int r = av_write_atomic(host, AV_DRA_STATE, text, len);
+	int r = av_write_atomic(host, AV_DRA_STATE, text, strlen(text));
 	free(text);
 	return r;
 }

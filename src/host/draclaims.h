@@ -55,6 +55,10 @@ struct av_dra_claims {
 /* Reads the record; a missing file is an empty one.  Returns 0 or -errno
  * with *cause (a file that is not the record: nothing is loaded). */
 int av_dra_claims_load(struct av_host *host, struct av_dra_claims *out, char **cause);
+/* The record as written: {"claims": [...], "slice": {...}}.  NULL on
+ * allocation failure. */
+struct cJSON;
+struct cJSON *av_dra_claims_json(const struct av_dra_claims *c);
 /* Writes the record atomically.  Returns 0 or -errno. */
 int av_dra_claims_save(struct av_host *host, const struct av_dra_claims *c);
 int av_dra_claims_find(const struct av_dra_claims *c, const char *uid);

@@ -554,6 +554,14 @@ def body(args, sc, root, api, k, d, expect, want, hive_ids):
           rec is not None and rec.get("slice") == {
               "name": s["metadata"]["name"], "pool": NODE, "generation": gen0,
               "devices": [dd["name"] for dd in s["spec"]["devices"]]}, rec and rec.get("slice"))
+    p = subprocess.run([args.amdvirt, "--root", root, "list", "--json"], capture_output=True, text=True)
+    dra = json.loads(p.stdout).get("dra", {}) if p.returncode == 0 else {}
+    check("%s: list --json shows the slice and the prepared claims with their devices" % sc,
+          dra.get("driver") == DRIVER and dra.get("slice", {}).get("name") == s["metadata"]["name"] and
+          sorted((c["uid"], tuple((dd["request"], dd["device"], dd["bdf"]) for dd in c["devices"]))
+                 for c in dra.get("claims", [])) ==
+          sorted((c["metadata"]["uid"], tuple((r, dev, want[dev][1]["bdfs"][0]) for r, _, _, dev in rr))
+                 for c, rr in ((c1, r1), (c2, r2))), dra or p.stderr)
     prepared = {want[dev][1]["bdfs"][0]: dev for _, _, _, dev in r1 + r2}
     got = dra_checks(args)
     check("%s: check: dra.prepared passes for each prepared device" % sc,
