@@ -595,6 +595,27 @@ def body(args, sc, root, api, k, d, expect, want, hive_ids):
           "not ready for a VM" in gr.claims[gone["metadata"]["uid"]].error or
           "not on the host" in gr.claims[gone["metadata"]["uid"]].error, gr)
 
+    # Requests kubelet would never send: refused as a whole, the daemon serves on.
+    junk = k.channel.unary_unary("/k8s.io.kubelet.pkg.apis.dra.v1.DRAPlugin/NodePrepareResources",
+                                 request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    try:
+        junk(b"\xff\xff\xff\xff\x0f", timeout=5)
+        check("%s: an undecodable Prepare is refused" % sc, False)
+    except grpc.RpcError as e:
+        check("%s: an undecodable Prepare: INVALID_ARGUMENT" % sc,
+              e.code() == grpc.StatusCode.INVALID_ARGUMENT, e.code())
+    try:
+        k._call("NodeWatchResources", M["NodePrepareResourcesRequest"](), "NodePrepareResourcesResponse")
+        check("%s: an unknown method is refused" % sc, False)
+    except grpc.RpcError as e:
+        check("%s: an unknown method: UNIMPLEMENTED" % sc, e.code() == grpc.StatusCode.UNIMPLEMENTED, e.code())
+    empty = k.prepare([])
+    check("%s: a Prepare of no claims answers an empty map" % sc, len(empty.claims) == 0, empty)
+    many = k.prepare([(ns, "%08d-0000-4000-8000-000000000000" % i, "missing-%d" % i) for i in range(50)])
+    check("%s: 50 claims in one call get 50 entries" % sc,
+          len(many.claims) == 50 and all(c.error for c in many.claims.values()), len(many.claims))
+    check("%s: the daemon still serves" % sc, d.alive() and k.prepare([ref1]).claims[ref1[1]].error == "")
+
     # A VF leaving vfio-pci: the slice drops it (generation + 1), and
     # Prepare refuses it (driver management is off).
     victim = r2[-1][3]
