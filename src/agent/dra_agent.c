@@ -86,9 +86,10 @@ static int read_host(void *user, struct av_model *m, struct av_resources *r)
 	};
 	memset(r, 0, sizeof(*r));
 	int rc = av_discover(cli->host, &opts, m);
-	if (rc == 0 && (rc = av_resources_compute(m, av_opts_naming(cli), r)) < 0)
-		av_model_free(m);
-	if (rc < 0 && rc != -ENOMEM)
+	if (rc == 0)
+		rc = av_resources_compute(m, av_opts_naming(cli), r);
+	/* A failed discovery leaves a partial model to free, as the scan's. */
+	if (rc < 0)
 		av_model_free(m);
 	return rc;
 }
