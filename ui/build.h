@@ -68,6 +68,10 @@ enum ui_tone ui_check_tone(enum av_check_status s);
  * problems discovery reported.  labels may be NULL. */
 void ui_build_node(const struct av_model *m, const struct av_resources *res,
                    const struct av_labels *labels, struct ui_rows *out);
+/* Node, when `daemon --dra` ran here: the ResourceSlice last published
+ * and the claims prepared, from the DRA driver's record (doc/dra.md). */
+struct av_dra_claims;
+void ui_build_node_dra(const struct av_model *m, const struct av_dra_claims *rec, struct ui_rows *out);
 /* The KubeVirt CR fragment permitting the selected functions (YAML). */
 void ui_build_kubevirt_snippet(const struct av_model *m, const struct av_resources *res,
                                struct ui_rows *out);

@@ -11,6 +11,7 @@
 #include "build.h"
 #include "host/mode.h"
 #include "host/holders.h"
+#include "host/draclaims.h"
 #include "labels/kubevirt.h"
 #include "yaml.h"
 
@@ -157,5 +158,43 @@ void ui_build_node(const struct av_model *m, const struct av_resources *res,
 		ui_rows_heading(out, "Problems reading the host (%d)", m->n_diags);
 		for (int i = 0; i < m->n_diags; i++)
 			ui_rows_add(out, UI_TONE_WARN, "%s", m->diags[i].msg);
+	}
+}
+
+void ui_build_node_dra(const struct av_model *m, const struct av_dra_claims *rec, struct ui_rows *out)
+{
+	if (!rec || !rec->present)
+		return;
+	ui_rows_heading(out, "DRA driver gpu.amdvirt.io");
+	const struct av_dra_slice_info *sl = &rec->slice;
+	if (sl->name)
+		ui_rows_add(out, UI_TONE_NORMAL, "ResourceSlice %s: pool %s, generation %lld, %d device%s", sl->name,
+		            sl->pool, sl->generation, sl->n_devices, sl->n_devices == 1 ? "" : "s");
+	else
+		ui_rows_add(out, UI_TONE_WARN, "no ResourceSlice published yet");
+	for (int i = 0; sl->name && i < sl->n_devices; i++) {
+		struct ui_row *row = ui_rows_add(out, UI_TONE_DIM, "%s", sl->devices[i]);
+		if (row) {
+			row->depth = 1;
+			row->last = i + 1 == sl->n_devices;
+		}
+	}
+	ui_rows_add(out, UI_TONE_NORMAL, "%d prepared claim%s", rec->n, rec->n == 1 ? "" : "s");
+	for (int i = 0; i < rec->n; i++) {
+		const struct av_dra_claim *c = &rec->v[i];
+		for (int k = 0; k < c->n_devs; k++) {
+			const struct av_dra_dev *d = &c->devs[k];
+			int f = d->bdf[0] ? av_model_find(m, d->bdf) : -1;
+			bool ok = f >= 0 && av_func_on(&m->funcs[f], "vfio-pci");
+			struct ui_row *row = ui_rows_add(out, ok ? UI_TONE_NORMAL : UI_TONE_BAD, "%s/%s %s: %s %s%s",
+			                                 c->namespace_, c->name, d->request, d->device, d->bdf,
+			                                 ok ? "" : f < 0 ? " (GONE)" : " (NOT ON VFIO-PCI)");
+			if (row) {
+				row->depth = 1;
+				row->last = i + 1 == rec->n && k + 1 == c->n_devs;
+				row->func = f;
+				row->group = f >= 0 ? m->funcs[f].iommu_group : -1;
+			}
+		}
 	}
 }

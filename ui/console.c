@@ -21,6 +21,7 @@
 #include "screens.h"
 #include "state.h"
 #include "ui.h"
+#include "host/draclaims.h"
 #include "host/discover.h"
 #include "base/evloop.h"
 #include "journal.h"
@@ -108,6 +109,11 @@ static void rebuild(struct ui_console *c)
 		ui_build_checks(NULL, c->checks_why, &c->rows[UI_SCR_CHECKS]);
 	}
 	ui_build_node(&c->model, &c->res, c->have_labels ? &c->labels : NULL, &c->rows[UI_SCR_NODE]);
+	struct av_dra_claims dra;
+	if (av_dra_claims_load(c->cli->host, &dra, NULL) == 0) {
+		ui_build_node_dra(&c->model, &dra, &c->rows[UI_SCR_NODE]);
+		av_dra_claims_clear(&dra);
+	}
 	anchors_restore(c, a);
 	ui_console_detail(c);
 }

@@ -16,6 +16,7 @@
 #include "agent/daemon_int.h"
 #include "agent/cfgcheck.h"
 #include "agent/devconfig_watch.h"
+#include "agent/dra_agent.h"
 #include "agent/drivers.h"
 #include "agent/labelling.h"
 #include "agent/scan.h"
@@ -154,7 +155,7 @@ static void av_daemon_register_now(struct av_daemon *d)
 
 static void av_daemon_restart(struct av_daemon *d, const char *why)
 {
-	if (d->stopping)
+	if (d->stopping || d->dra)
 		return;
 	av_log("%s: serving and registering again", why);
 	av_grpc_client_free(d->kubelet);
@@ -177,6 +178,7 @@ static void on_scanned(struct av_daemon *d)
 {
 	av_daemon_config_judge(d, &d->plugin.model, false);
 	av_daemon_labels_feed(d);
+	av_dra_agent_feed(d);
 	av_daemon_drivers(d, &d->plugin.model);
 }
 
@@ -301,7 +303,9 @@ int av_daemon_run(struct av_opts *cli)
 	/* With single naming the resource does not depend on the host, so the
 	 * Register call goes out first and kubelet works on it while the host
 	 * is read (its dial-back is answered once the loop runs). */
-	early = av_opts_naming(cli) == AV_NAMING_SINGLE;
+	early = av_opts_naming(cli) == AV_NAMING_SINGLE && !cli->dra;
+	if (cli->dra && av_dra_agent_start(&d) < 0)
+		goto out;
 	if (early) {
 		snprintf(d.resource, sizeof(d.resource), "%s",
 		         av_resource_name(AV_MODE_NONE, AV_NAMING_SINGLE));
@@ -312,16 +316,17 @@ int av_daemon_run(struct av_opts *cli)
 	}
 	if (av_daemon_rescan(&d, true) < 0)
 		goto out;
-	if (!early) {
+	if (!early && !cli->dra) {
 		snprintf(d.resource, sizeof(d.resource), "%s", d.plugin.res.resource);
 		av_daemon_socket_name(d.resource, d.sock_name, sizeof(d.sock_name));
 		if (serve(&d) < 0)
 			goto out;
 		av_daemon_register_now(&d);
 	}
-	av_log("device plugin %s: %d devices (%d healthy), mode %s, host read in %.1f ms; "
-	       "serving %s/%s", d.resource, d.plugin.res.n_devices, d.plugin.res.n_healthy,
-	       av_mode_name(d.plugin.model.mode), d.scan_ms, d.dir, d.sock_name);
+	if (!cli->dra)
+		av_log("device plugin %s: %d devices (%d healthy), mode %s, host read in %.1f ms; "
+		       "serving %s/%s", d.resource, d.plugin.res.n_devices, d.plugin.res.n_healthy,
+		       av_mode_name(d.plugin.model.mode), d.scan_ms, d.dir, d.sock_name);
 	av_daemon_labels_start(&d);
 	av_daemon_dcwatch_start(&d);
 	av_timer_arm(d.resync_timer, d.resync_ms);
@@ -333,6 +338,7 @@ int av_daemon_run(struct av_opts *cli)
 	rc = AV_EXIT_OK;
 out:
 	av_daemon_dcwatch_stop(&d);
+	av_dra_agent_stop(&d);
 	av_daemon_drivers_clear(&d);
 	av_daemon_config_clear(&d);
 	av_daemon_labels_stop(&d);

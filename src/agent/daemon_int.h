@@ -20,6 +20,7 @@
 
 struct av_daemon;
 struct av_dcwatch;
+struct av_dra_agent;
 
 /* What the scan (scan.c) reports up to the daemon (daemon.c), which sets
  * them: the scan calls no file above it. */
@@ -79,6 +80,8 @@ struct av_daemon {
 
 	char *config_said;             /* the DeviceConfig's contradiction last logged */
 	bool config_judged;
+
+	struct av_dra_agent *dra;      /* --dra: the DRA driver instead of the plugin */
 
 	int sig_fd;
 	bool stopping;

@@ -45,6 +45,7 @@ static const struct av_check_def catalogue[] = {
 	{ "pf.boot-vga", CK_PF, ck_pf_boot_vga },
 	{ "device.in-use", CK_ALL, ck_device_in_use },
 	{ "state.interrupted", CK_ALL, ck_state_interrupted },
+	{ "dra.prepared", CK_VF | CK_PF, ck_dra_prepared },
 	{ "topology.numa", CK_ALL, ck_topology_numa },
 	{ "topology.hive", CK_ALL, ck_topology_hive },
 	{ "kubelet.plugin-dir", CK_ALL, ck_kubelet_plugin_dir },

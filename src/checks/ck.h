@@ -163,6 +163,7 @@ void ck_pf_reset(struct av_ck *c);
 void ck_pf_boot_vga(struct av_ck *c);
 void ck_device_in_use(struct av_ck *c);
 void ck_state_interrupted(struct av_ck *c);
+void ck_dra_prepared(struct av_ck *c);
 void ck_topology_numa(struct av_ck *c);
 void ck_topology_hive(struct av_ck *c);
 

@@ -3,9 +3,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/cli.h"
 #include "cli/list.h"
 #include "cluster/kubelet.h"
+#include "dra/names.h"
+#include "host/draclaims.h"
+
+/* "dra": the DRA driver's record (doc/dra.md), only on a node where
+ * `daemon --dra` ran. */
+static cJSON *with_dra(struct av_opts *cli, cJSON *root)
+{
+	struct av_dra_claims rec;
+	char *cause = NULL;
+	if (!root)
+		return NULL;
+	if (av_dra_claims_load(cli->host, &rec, &cause) < 0) {
+		fprintf(stderr, "amdvirt: %s\n", cause ? cause : "out of memory");
+		free(cause);
+		return root;
+	}
+	cJSON *dra = rec.present ? av_dra_claims_json(&rec) : NULL;
+	if (dra) {
+		cJSON_AddStringToObject(dra, "driver", AV_DRA_DRIVER);
+		cJSON_AddItemToObject(root, "dra", dra);
+	}
+	av_dra_claims_clear(&rec);
+	return root;
+}
 
 int av_cmd_list(struct av_opts *cli)
 {
@@ -30,7 +56,7 @@ int av_cmd_list(struct av_opts *cli)
 		fprintf(stderr, "amdvirt: %s\n", cause);
 	free(cause);
 	if (cli->json)
-		rc = av_cli_print_json(av_list_json(&m, &res));
+		rc = av_cli_print_json(with_dra(cli, av_list_json(&m, &res)));
 	else
 		av_list_text(stdout, &m, &res, av_cli_colour());
 	av_resources_clear(&res);

@@ -72,6 +72,8 @@ static void usage(FILE *out)
 		"  --node-name NAME       labels --apply, daemon: this node (default: $NODE_NAME)\n"
 		"  --deviceconfig NS/NAME the DeviceConfig from the API server instead of --config\n"
 		"  --resync SECONDS       daemon: re-read the host and the labels (default 60)\n"
+		"  --dra                  daemon: serve the GPUs as a DRA driver (gpu.amdvirt.io)\n"
+		"                         instead of the device plugin\n"
 		"  -h, --help             this text;  --version  the version\n"
 		"\n"
 		"Environment: NODE_NAME, KUBECONFIG, AMDVIRT_API_TIMEOUT (seconds per API request),\n"
@@ -86,6 +88,7 @@ enum {
 	OPT_DAEMON, OPT_ALL, OPT_DRY_RUN, OPT_FORCE, OPT_GUEST, OPT_READONLY, OPT_APPLY, OPT_NAMING,
 	OPT_KUBECONFIG, OPT_NODE_NAME, OPT_DEVICECONFIG, OPT_PARAM, OPT_MODULE_PATH, OPT_BIND, OPT_RESYNC,
 	OPT_KUBEVIRT,
+	OPT_DRA,
 };
 
 static const struct option options[] = {
@@ -115,6 +118,7 @@ static const struct option options[] = {
 	{ "bind", no_argument, NULL, OPT_BIND },
 	{ "resync", required_argument, NULL, OPT_RESYNC },
 	{ "kubevirt", required_argument, NULL, OPT_KUBEVIRT },
+	{ "dra", no_argument, NULL, OPT_DRA },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -185,6 +189,7 @@ static int parse(struct av_opts *cli, struct av_optuse *used, int argc, char **a
 		}
 		case OPT_MODULE_PATH: cli->module_path = optarg; break;
 		case OPT_BIND: cli->bind_after_load = true; break;
+		case OPT_DRA: cli->dra = true; break;
 		case OPT_RESYNC:
 			if (av_parse_long(optarg, 10, &v) < 0 || v < 1 || v > 86400) {
 				fprintf(stderr, "amdvirt: --resync '%s': seconds between 1 and 86400\n", optarg);

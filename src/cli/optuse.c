@@ -20,7 +20,7 @@ static const struct {
 	{ "all", NULL }, { "dry-run", NULL }, { "force", NULL }, { "guest", NULL },
 	{ "readonly", NULL }, { "apply", NULL }, { "resource-naming", NULL }, { "node-name", NULL },
 	{ "param", NULL }, { "module-path", NULL }, { "bind", NULL }, { "resync", NULL },
-	{ "kubevirt", NULL },
+	{ "kubevirt", NULL }, { "dra", NULL },
 };
 
 #define COMMON "root demo driver-type config deviceconfig kubeconfig "
@@ -32,7 +32,7 @@ static const struct {
 	{ "list", COMMON "resource-naming json" },
 	{ "check", COMMON "json quiet all guest" },
 	{ "console", COMMON "resource-naming readonly force" },
-	{ "daemon", COMMON "resource-naming node-name resync dry-run force module-path param" },
+	{ "daemon", COMMON "resource-naming node-name resync dry-run force module-path param dra" },
 	{ "labels", COMMON "node-name apply json" },
 	{ "kubevirt-config", COMMON "resource-naming apply kubevirt dry-run json" },
 	{ "bind", COMMON "all dry-run force json quiet" },

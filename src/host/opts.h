@@ -41,6 +41,7 @@ struct av_opts {
 	int n_params;
 	int resync_seconds;          /* daemon --resync */
 	bool bind_after_load;        /* gim load --bind */
+	bool dra;                    /* daemon --dra: the DRA driver, not the device plugin */
 
 	const char *command;         /* NULL: console (or list when not a tty) */
 	char **args;                 /* positional arguments after the command */

@@ -75,10 +75,123 @@ if rc == 0:
 else:
     fail("amdvirt --demo kubevirt-config --json: exit %d: %s" % (rc, err.strip()))
 
+# --- DRA (doc/dra.md) ---
+sys.path.insert(0, os.path.join(SRC, "tests/peers"))
+import cel  # noqa: E402
+
+DRIVER = "gpu.amdvirt.io"
+# The driver's attributes, from doc/dra.md's table (the slice's are unit
+# tested against the same names).
+with open(os.path.join(SRC, "doc/dra.md")) as f:
+    ATTRS = {m for line in f if line.startswith("| `")
+             for m in [line.split("`")[1]] if "/" not in m and m.isidentifier()}
+classes, templates, dra_vms = {}, {}, []
+
+
+def sample_device(driver, **attrs):
+    """A device as CEL sees it: attributes by domain, the driver's own
+    under its name."""
+    own = {"type": "vfio", "pciAddr": "0000:05:02.0", "iommuGroup": "63", "numaNode": 0,
+           "isVF": True, "hive": "h0", "mode": "vf-passthrough"}
+    own.update(attrs)
+    return {"driver": driver, "attributes": {
+        driver: own, "resource.kubernetes.io": {"pciBusID": "0000:05:02.0"}}}
+
+
+def check_class(name, d):
+    if d.get("apiVersion") != "resource.k8s.io/v1":
+        fail("%s: apiVersion %s, not resource.k8s.io/v1" % (name, d.get("apiVersion")))
+    sels = [s["cel"]["expression"] for s in d.get("spec", {}).get("selectors", [])]
+    if not sels:
+        fail("%s: no selectors" % name)
+    # All selectors must hold for a device to be in the class.
+    for what, dev, want in (("an amdvirt device", sample_device(DRIVER), True),
+                            ("a PF of amdvirt", sample_device(DRIVER, isVF=False), True),
+                            ("AMD's driver's device", sample_device("gpu.amd.com"), False),
+                            ("an amdvirt device of another type", sample_device(DRIVER, type="x"), False)):
+        try:
+            got = all(cel.evaluate(e, {"device": dev}) is True for e in sels)
+        except cel.CelError as e:
+            fail("%s: selector error on %s: %s" % (name, what, e))
+            continue
+        if got != want:
+            fail("%s: the class %s %s" % (name, "takes" if got else "leaves out", what))
+    classes[d["metadata"]["name"]] = d
+
+
+def check_template(name, d):
+    if d.get("apiVersion") != "resource.k8s.io/v1":
+        fail("%s: apiVersion %s, not resource.k8s.io/v1" % (name, d.get("apiVersion")))
+    devs = d.get("spec", {}).get("spec", {}).get("devices", {})
+    reqs = devs.get("requests", [])
+    names = [r.get("name") for r in reqs]
+    if not reqs or len(set(names)) != len(names):
+        fail("%s: request names %s" % (name, names))
+    for r in reqs:
+        ex = r.get("exactly")
+        if ex is None or "firstAvailable" in r:
+            fail("%s: request %s: KubeVirt needs exactly (a subrequest name never matches)" % (name, r.get("name")))
+            continue
+        if ex.get("allocationMode", "ExactCount") != "ExactCount" or ex.get("count", 1) != 1:
+            fail("%s: request %s: KubeVirt takes exactly one device per request" % (name, r.get("name")))
+        if ex.get("deviceClassName") not in classes:
+            fail("%s: request %s: deviceClassName %s is no example DeviceClass" % (name, r.get("name"),
+                                                                                   ex.get("deviceClassName")))
+    for c in devs.get("constraints", []):
+        attr = c.get("matchAttribute") or c.get("distinctAttribute")
+        dom, _, ident = (attr or "").rpartition("/")
+        if dom != DRIVER or ident not in ATTRS:
+            fail("%s: constraint on %s, which is not an attribute of %s (doc/dra.md)" % (name, attr, DRIVER))
+        if any(r not in names for r in c.get("requests", [])):
+            fail("%s: constraint names requests %s of %s" % (name, c.get("requests"), names))
+    templates[d["metadata"]["name"]] = d
+
+
+def check_dra_vm(name, d):
+    tspec = d["spec"]["template"]["spec"]
+    claims = {c["name"]: c for c in tspec["resourceClaims"]}
+    devs = tspec["domain"]["devices"]
+    entries = devs.get("gpus", []) + devs.get("hostDevices", [])
+    if not entries:
+        fail("%s: resourceClaims but no gpus or hostDevices" % name)
+    pairs = []
+    for e in entries:
+        if "deviceName" in e:
+            fail("%s: %s: deviceName with a claim (KubeVirt refuses both)" % (name, e.get("name")))
+        c = claims.get(e.get("claimName"))
+        if c is None:
+            fail("%s: %s: claimName %s is not in spec.resourceClaims" % (name, e.get("name"), e.get("claimName")))
+            continue
+        t = templates.get(c.get("resourceClaimTemplateName"))
+        if t is None:
+            fail("%s: claim %s: template %s is no example" % (name, c["name"], c.get("resourceClaimTemplateName")))
+            continue
+        reqs = [r["name"] for r in t["spec"]["spec"]["devices"]["requests"]]
+        if e.get("requestName") not in reqs:
+            fail("%s: %s: requestName %s is not a request of %s" % (name, e.get("name"), e.get("requestName"),
+                                                                     t["metadata"]["name"]))
+        pairs.append((e.get("claimName"), e.get("requestName")))
+    if len(set(pairs)) != len(pairs):
+        fail("%s: a (claimName, requestName) pair is used twice: %s" % (name, pairs))
+
+
 vms = 0
 roles = 0
 for name, d in docs:
+    if d.get("kind") == "DeviceClass":
+        check_class(name, d)
+for name, d in docs:
+    if d.get("kind") == "ResourceClaimTemplate":
+        check_template(name, d)
+for name, d in docs:
     kind = d.get("kind")
+    if kind in ("DeviceClass", "ResourceClaimTemplate"):
+        continue
+    if kind == "VirtualMachine" and d["spec"]["template"]["spec"].get("resourceClaims"):
+        vms += 1
+        dra_vms.append(name)
+        check_dra_vm(name, d)
+        continue
     if kind == "DeviceConfig":
         if d.get("apiVersion") != "amd.com/v1alpha1":
             fail("%s: apiVersion %s, not amd.com/v1alpha1" % (name, d.get("apiVersion")))
@@ -168,6 +281,17 @@ if roles != 1:
     fail("%d ClusterRole examples, want the KubeVirt admin's" % roles)
 if vms < 2:
     fail("%d VirtualMachine examples, want the seed's and the MI210 hive's" % vms)
+if len(classes) != 1 or not dra_vms:
+    fail("DRA examples: %d DeviceClasses and %d VirtualMachines with a claim, want 1 and at least 1"
+         % (len(classes), len(dra_vms)))
+hive_counts = sorted(len(t["spec"]["spec"]["devices"]["requests"]) for t in templates.values()
+                     if any(c.get("matchAttribute") == DRIVER + "/hive"
+                            for c in t["spec"]["spec"]["devices"].get("constraints", [])))
+if hive_counts != [2, 4] or len(templates) != 3:
+    fail("DRA examples: templates for 1 GPU, 2 and 4 from one hive; got %d templates, hive ones of %s"
+         % (len(templates), hive_counts))
 if failures:
     sys.exit(1)
-print("examples: %d DeviceConfigs, %d VirtualMachines and %d ClusterRole checked" % (len(docs) - vms - roles, vms, roles))
+print("examples: %d DeviceConfigs, %d VirtualMachines (%d with a claim), %d ClusterRole, %d DeviceClass and %d "
+      "ResourceClaimTemplates checked" % (len(docs) - vms - roles - len(classes) - len(templates), vms,
+                                          len(dra_vms), roles, len(classes), len(templates)))

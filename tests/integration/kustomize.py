@@ -217,6 +217,118 @@ with tempfile.TemporaryDirectory() as tmp:
         fail("with the CRD: no namespaced, served and stored amd.com/v1alpha1 deviceconfigs.amd.com CRD: %s"
              % [o["metadata"] for o in crds])
 
+# --- components/dra: the DRA driver instead of the device plugin --------------
+DRA = dict(COMMON)
+DRA.update({
+    "/var/lib/kubelet/plugins_registry": ("/var/lib/kubelet/plugins_registry", False),
+    "/var/lib/kubelet/plugins/gpu.amdvirt.io": ("/var/lib/kubelet/plugins/gpu.amdvirt.io", False),
+    "/var/run/cdi": ("/var/run/cdi", False),
+})
+DRA_OWN = {("ClusterRole", "amdvirt-dra"), ("ClusterRoleBinding", "amdvirt-dra"),
+           ("ValidatingAdmissionPolicy", "amdvirt-dra-slices"),
+           ("ValidatingAdmissionPolicyBinding", "amdvirt-dra-slices")}
+
+
+def check_dra(objs):
+    own = [o for o in objs if (o.get("kind"), o["metadata"].get("name")) in DRA_OWN]
+    if sorted((o["kind"], o["metadata"]["name"]) for o in own) != sorted(DRA_OWN):
+        fail("dra: the component's objects %s, want %s" % ([(o["kind"], o["metadata"]["name"]) for o in own],
+                                                            sorted(DRA_OWN)))
+        return
+    check("dra", [o for o in objs if o not in own], DRA, False)
+    ds = [o for o in objs if o["kind"] == "DaemonSet"][0]
+    c = ds["spec"]["template"]["spec"]["containers"][0]
+    if c.get("command", []) + c.get("args", []) != ["amdvirt", "daemon", "--dra"]:
+        fail("dra: the DaemonSet runs %s, not amdvirt daemon --dra" % (c.get("command", []) + c.get("args", [])))
+    by = {(o["kind"], o["metadata"]["name"]): o for o in own}
+    rules = sorted((tuple(r["apiGroups"]), tuple(r["resources"]), tuple(sorted(r["verbs"])))
+                   for r in by[("ClusterRole", "amdvirt-dra")]["rules"])
+    want = [(("resource.k8s.io",), ("resourceclaims",), ("get",)),
+            (("resource.k8s.io",), ("resourceslices",), ("create", "delete", "get", "list", "update"))]
+    if rules != want:
+        fail("dra: ClusterRole amdvirt-dra: rules %s, want %s" % (rules, want))
+    b = by[("ClusterRoleBinding", "amdvirt-dra")]
+    sa = [o for o in objs if o["kind"] == "ServiceAccount"][0]["metadata"]["name"]
+    if b["roleRef"] != {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "amdvirt-dra"} \
+            or b["subjects"] != [{"kind": "ServiceAccount", "name": sa, "namespace": NS}]:
+        fail("dra: ClusterRoleBinding amdvirt-dra: %s %s" % (b["roleRef"], b["subjects"]))
+    pol = by[("ValidatingAdmissionPolicy", "amdvirt-dra-slices")]
+    bind = by[("ValidatingAdmissionPolicyBinding", "amdvirt-dra-slices")]
+    for o in (pol, bind):
+        if o["apiVersion"] != "admissionregistration.k8s.io/v1" or "namespace" in o["metadata"]:
+            fail("dra: %s: apiVersion %s, namespace %r" % (o["kind"], o["apiVersion"], o["metadata"].get("namespace")))
+    if bind["spec"] != {"policyName": pol["metadata"]["name"], "validationActions": ["Deny"]}:
+        fail("dra: the binding %s does not deny by the policy" % bind["spec"])
+    if pol["spec"].get("failurePolicy") != "Fail":
+        fail("dra: failurePolicy %r" % pol["spec"].get("failurePolicy"))
+    judge_dra_policy(pol, "system:serviceaccount:%s:%s" % (NS, sa))
+
+
+def judge_dra_policy(pol, agent):
+    """The policy's CEL evaluated as the API server does, on sample requests."""
+    sys.path.insert(0, os.path.join(SRC, "tests/peers"))
+    import cel
+
+    spec = pol["spec"]
+
+    def admit(op, user, obj, old, extra):
+        rules = spec["matchConstraints"]["resourceRules"]
+        if not any("resourceslices" in r["resources"] and "resource.k8s.io" in r["apiGroups"] and
+                   op in r["operations"] for r in rules):
+            return True, "not matched"
+        env = {"object": obj, "oldObject": old, "params": None,
+               "request": {"operation": op, "name": (obj or old)["metadata"]["name"], "namespace": "",
+                           "userInfo": {"username": user, "extra": extra}}}
+        vs = {}
+        env["variables"] = vs
+        for v in spec.get("variables", []):
+            try:
+                vs[v["name"]] = cel.evaluate(v["expression"], env)
+            except cel.CelError as e:
+                return False, "variable %s: %s" % (v["name"], e)
+        for mc in spec.get("matchConditions", []):
+            if not cel.evaluate(mc["expression"], env):
+                return True, "condition false"
+        for v in spec["validations"]:
+            try:
+                ok = cel.evaluate(v["expression"], env)
+            except cel.CelError as e:
+                return False, "error: %s" % e
+            if ok is not True:
+                return False, v.get("message") or cel.evaluate(v["messageExpression"], env)
+        return True, "admitted"
+
+    def sl(node, driver="gpu.amdvirt.io"):
+        return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice",
+                "metadata": {"name": "%s-%s-abcde" % (node, driver)},
+                "spec": {"driver": driver, "nodeName": node, "pool": {"name": node, "generation": 1,
+                                                                      "resourceSliceCount": 1}, "devices": []}}
+    on1 = {"authentication.kubernetes.io/node-name": ["node1"]}
+    cases = [
+        ("create its own node's slice", True, "CREATE", agent, sl("node1"), None, on1),
+        ("update its own node's slice", True, "UPDATE", agent, sl("node1"), sl("node1"), on1),
+        ("delete its own node's slice", True, "DELETE", agent, None, sl("node1"), on1),
+        ("create another node's slice", False, "CREATE", agent, sl("node2"), None, on1),
+        ("delete another node's slice", False, "DELETE", agent, None, sl("node2"), on1),
+        ("move a slice to its node", False, "UPDATE", agent, sl("node1"), sl("node2"), on1),
+        ("another driver's slice", False, "CREATE", agent, sl("node1", "gpu.amd.com"), None, on1),
+        ("a token without the node claim", False, "CREATE", agent, sl("node1"), None, {}),
+        ("a slice for all nodes", False, "CREATE", agent,
+         dict(sl("node1"), spec={"driver": "gpu.amdvirt.io", "allNodes": True}), None, on1),
+        ("kubelet wiping another driver's slice", True, "DELETE", "system:node:node1", None,
+         sl("node1", "gpu.amd.com"), {}),
+    ]
+    for what, want, op, user, obj, old, extra in cases:
+        ok, msg = admit(op, user, obj, old, extra)
+        if ok != want:
+            fail("dra policy: %s: %s (%s)" % (what, "admitted" if ok else "denied", msg))
+        elif not ok and (msg.startswith("error") or msg.startswith("variable")):
+            fail("dra policy: %s: denied by an evaluation error: %s" % (what, msg))
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    check_dra(render(overlay(tmp, "dra")))
+
 if failures:
     sys.exit(1)
 print("kustomize: both variants render; kinds, namespace %s, image %s, hostPaths, RBAC and env checked" % (NS, IMAGE))

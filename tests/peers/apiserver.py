@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import api_crd
 import api_kubevirt
 import api_watch
+import api_resourceslices
 
 
 def merge_patch(target, patch):
@@ -55,6 +56,7 @@ class State:
         self.nodes = {}
         self.deviceconfigs = {}
         self.kubevirts = {}
+        objects = {}
         if args.objects:
             with open(args.objects) as f:
                 objects = json.load(f)
@@ -75,6 +77,7 @@ class State:
                 meta = obj.setdefault("metadata", {})
                 meta["resourceVersion"] = str(self.version)
                 self.kubevirts[(meta["namespace"], meta["name"])] = obj
+        api_resourceslices.init(self, objects)
         api_watch.setup(self)
 
     def add_node(self, obj):
@@ -201,6 +204,11 @@ class Handler(BaseHTTPRequestHandler):
     def route(self, st, body_text):
         parts = self.path.split("?")[0].strip("/").split("/")
         verb = {"GET": "get", "PATCH": "patch", "PUT": "update"}.get(self.command, self.command.lower())
+        dra = api_resourceslices.route(
+            st, self.command, self.path, body_text,
+            lambda v, r: v in st.forbid or "%s/%s" % (v, r) in st.forbid)
+        if dra is not None:
+            return dra
         if parts[:3] == ["api", "v1", "nodes"] and len(parts) == 4:
             resource, group, name = "nodes", "", parts[3]
             obj = st.nodes.get(name)

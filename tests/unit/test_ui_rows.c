@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "host/draclaims.h"
+
 #include "build.h"
 #include "hwcache.h"
 #include "journal.h"
@@ -494,6 +496,44 @@ static void test_node(void **state)
 	av_model_free(&m);
 }
 
+/* The DRA driver's record on the Node screen: the slice as published, and
+ * each prepared device with its state now. */
+static void test_node_dra(void **state)
+{
+	(void)state;
+	struct av_model m;
+	struct ui_rows r;
+	struct av_dra_claims rec = { 0 };
+	fx_build(&m);
+	ui_rows_init(&r);
+	ui_build_node_dra(&m, &rec, &r);
+	assert_int_equal(r.n, 0);         /* no record: nothing said */
+	rec.present = true;
+	char *devs[] = { (char *)"vf-0000-05-02-0" };
+	assert_int_equal(av_dra_claims_set_slice(&rec, "node1-gpu.amdvirt.io-x1y2z", "node1", 3, devs, 1), 0);
+	struct av_dra_claim c = { 0 };
+	c.uid = strdup("u1");
+	c.namespace_ = strdup("vms");
+	c.name = strdup("vm1-gpus");
+	assert_int_equal(av_dra_claim_dev_add(&c, "gpu0", "node1", "vf-0000-05-02-0", "0000:05:02.0"), 0);
+	assert_int_equal(av_dra_claim_dev_add(&c, "gpu1", "node1", "vf-0000-15-02-0", "0000:15:02.0"), 0);
+	assert_int_equal(av_dra_claims_put(&rec, &c), 0);
+	ui_build_node_dra(&m, &rec, &r);
+	assert_true(find_text(&r, "ResourceSlice node1-gpu.amdvirt.io-x1y2z: pool node1, generation 3, 1 device") >= 0);
+	assert_true(find_text(&r, "1 prepared claim") >= 0);
+	int ok = find_text(&r, "vms/vm1-gpus gpu0: vf-0000-05-02-0 0000:05:02.0");
+	assert_true(ok >= 0);
+	assert_int_equal(r.v[ok].tone, UI_TONE_NORMAL);
+	/* 0000:15:02.0 is on amdgpu in the fixture. */
+	int bad = find_text(&r, "vms/vm1-gpus gpu1: vf-0000-15-02-0 0000:15:02.0 (NOT ON VFIO-PCI)");
+	assert_true(bad >= 0);
+	assert_int_equal(r.v[bad].tone, UI_TONE_BAD);
+	assert_true(r.v[bad].last);
+	ui_rows_clear(&r);
+	av_dra_claims_clear(&rec);
+	av_model_free(&m);
+}
+
 static void test_checks(void **state)
 {
 	(void)state;
@@ -569,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_hives),
 		cmocka_unit_test(test_node),
+		cmocka_unit_test(test_node_dra),
 		cmocka_unit_test(test_checks),
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_journal),
