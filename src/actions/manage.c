@@ -22,7 +22,8 @@ const char *av_manage_off_reason(const struct av_model *m)
 	 * only entrench whatever state it happens to be in.  container (given
 	 * or AMD's default) manages nothing here: amdgpu is the host's. */
 	if (m->mode_source == AV_SOURCE_AUTO)
-		return cfg->driver_type ? "spec.driver.driverType is container: amdgpu is not amdvirt's to manage"
+		return cfg->driver_type ? "spec.driver.driverType is container (AMD's default when not given): "
+		                          "amdgpu is not amdvirt's to manage"
 		                        : "the DeviceConfig has no spec.driver";
 	/* The host is in the other passthrough mode: changing it would tear
 	 * down what may be in use; check and the daemon's log say why. */

@@ -30,7 +30,7 @@ static const struct {
 	const char *options;    /* space-separated long names */
 } uses[] = {
 	{ "list", COMMON "resource-naming json" },
-	{ "check", COMMON "json quiet all guest" },
+	{ "check", COMMON "json quiet all guest resource-naming node-name" },
 	{ "console", COMMON "resource-naming readonly force" },
 	{ "daemon", COMMON "resource-naming node-name resync dry-run force module-path param dra" },
 	{ "labels", COMMON "node-name apply json" },

@@ -164,12 +164,14 @@ EOF
 
 # both DC OUT ARGS...: the command with --config FILE and with --deviceconfig;
 # true when the exit status and stdout (and, on success, stderr) agree.
+# Both runs have the same API access, so that what differs is only where
+# the DeviceConfig comes from (check runs its cluster checks with access).
 # The outputs are left in $T/OUT.file and $T/OUT.api.
 both() {
 	dc=$1 out=$2
 	shift 2
 	rf=0 ra=0
-	"$AMDVIRT" --config "$T/dc/$dc.yaml" "$@" >"$T/$out.file" 2>"$T/$out.file.err" || rf=$?
+	"$AMDVIRT" --kubeconfig "$T/kubeconfig" --config "$T/dc/$dc.yaml" "$@" >"$T/$out.file" 2>"$T/$out.file.err" || rf=$?
 	"$AMDVIRT" --kubeconfig "$T/kubeconfig" --deviceconfig "kube-amd-gpu/$dc" "$@" \
 		>"$T/$out.api" 2>"$T/$out.api.err" || ra=$?
 	if [ $rf -ne $ra ] || ! cmp -s "$T/$out.file" "$T/$out.api" ||

@@ -44,8 +44,8 @@ check "spec.driver.enable false: off" wait_grep "$E" "driver management off: spe
 stop
 config "$TEST_TMP/notype.json" '{"enable": true}'
 daemon "$VF_HOST" "$TEST_TMP/notype.json" "$E"
-check "no driverType: off (a detected mode is not an instruction)" \
-	wait_grep "$E" "driver management off: the DeviceConfig names no spec.driver.driverType"
+check "no driverType: off (AMD's default is container; a detected mode is not an instruction)" \
+	wait_grep "$E" "driver management off: spec.driver.driverType is container (AMD's default when not given)"
 stop
 
 # --- on, and the host is already right: nothing is written
@@ -81,13 +81,17 @@ check "blacklist: false: the daemon removes its own file" \
 stop
 check "... which is gone" [ ! -e "$B/etc/modprobe.d/blacklist-amdgpu.conf" ]
 
-# --- a refusal: pf-passthrough asked of PFs that have VFs
+# --- a contradiction: pf-passthrough asked of PFs on gim with VFs; turning
+# the host over would tear down VFs that may be in use, so nothing is planned
 config "$TEST_TMP/pf.json" '{"enable": true, "driverType": "pf-passthrough"}'
 daemon "$H" "$TEST_TMP/pf.json" "$E"
-check "pf-passthrough on PFs with VFs: refused, saying why" \
-	wait_grep "$E" "drivers: bind 8 functions in 8 IOMMU groups to vfio-pci: refused: 0000:05:00.0 has 1 VFs enabled.* (and 7 more)"
+check "pf-passthrough on PFs with VFs: management off, saying why" \
+	wait_grep "$E" "driver management off: spec.driver.driverType contradicts the host (see check config.driver-type)"
+check "... naming the evidence" \
+	grep -q "DeviceConfig contradicts the host: spec.driver.driverType is pf-passthrough, but 8 GPUs are on gim (vf-passthrough), 0000:05:00.0 first" "$E"
 kill -HUP "$DPID"
-check "... logged once, not on every rescan" sh -c "sleep 0.5; [ \$(grep -c 'refused:' '$E') = 1 ]"
+check "... logged once, not on every rescan" sh -c "sleep 0.5; [ \$(grep -c 'contradicts the host:' '$E') = 1 ]"
+check "... and no plan was tried" sh -c "! grep -q 'drivers: bind' '$E'"
 stop
 check "... and the host is untouched" [ "$(tree_sum "$H")" = "$before" ]
 

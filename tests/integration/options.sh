@@ -21,8 +21,10 @@ refused() {
 refused list --apply list --apply
 refused list --quiet list -q
 refused list --dry-run --dry-run list
-refused check --resource-naming check --resource-naming mixed
-refused check --node-name check --node-name n1
+refused check --apply check --apply
+refused check --dry-run check --dry-run
+refused list --dra list --dra
+refused labels --dra labels --dra
 refused labels --resync labels --resync 5
 refused labels --dry-run labels --apply --dry-run
 refused labels --resource-naming labels --resource-naming mixed
@@ -40,6 +42,7 @@ refused console --param console --param vf_num=1
 check "list --json --driver-type --config" sh -c "printf 'spec: {driver: {enable: false}}\n' >'$TEST_TMP/dc.yaml' &&
 	'$AMDVIRT' --root '$H' --driver-type vf-passthrough --config '$TEST_TMP/dc.yaml' --resource-naming mixed list --json >/dev/null"
 check "check -q --all" sh -c "'$AMDVIRT' --root '$H' check -q --all >/dev/null; [ \$? -le 1 ]"
+check "check --resource-naming --node-name (the cluster checks')" sh -c "'$AMDVIRT' --root '$H' check --resource-naming mixed --node-name n1 >/dev/null; [ \$? -le 1 ]"
 check "labels --json" sh -c "'$AMDVIRT' --root '$H' labels --json >/dev/null"
 check "bind --all --dry-run --json" sh -c "'$AMDVIRT' --root '$H' bind --all --dry-run --json >/dev/null"
 check "gim load --dry-run --param --force" sh -c "'$AMDVIRT' --root '$H' gim load --dry-run --force --param vf_num=1 >/dev/null; [ \$? -le 1 ]"

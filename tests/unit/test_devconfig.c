@@ -330,7 +330,7 @@ static void test_mode_and_verdict(void **state)
 	assert_int_equal(m.mode, AV_MODE_VF);
 	assert_int_equal(m.mode_source, AV_SOURCE_AUTO);
 	expect_conflict(&m, NULL);
-	assert_string_equal(av_manage_off_reason(&m), "spec.driver.driverType is container: amdgpu is not amdvirt's to manage");
+	assert_string_equal(av_manage_off_reason(&m), "spec.driver.driverType is container (AMD's default when not given): amdgpu is not amdvirt's to manage");
 	/* a passthrough type decides, and the host agrees */
 	judge(&m, &cfg, "vf-passthrough", false);
 	assert_int_equal(m.mode, AV_MODE_VF);
@@ -395,7 +395,10 @@ static void test_options(void **state)
 	assert_false(av_optuse_accepts("list", "apply"));
 	assert_false(av_optuse_accepts("list", "quiet"));
 	assert_true(av_optuse_accepts("check", "q"));
-	assert_false(av_optuse_accepts("check", "resource-naming"));
+	assert_true(av_optuse_accepts("check", "resource-naming"));
+	assert_false(av_optuse_accepts("check", "apply"));
+	assert_true(av_optuse_accepts("daemon", "dra"));
+	assert_false(av_optuse_accepts("list", "dra"));
 	assert_true(av_optuse_accepts("kubevirt-config", "apply"));
 	assert_true(av_optuse_accepts("kubevirt-config", "kubevirt"));
 	assert_true(av_optuse_accepts("kubevirt-config", "dry-run"));

@@ -53,7 +53,7 @@ static void off_unless_enabled_with_a_passthrough_type(void **state)
 	 * make the host's mode container (the fixture's GPUs are on amdgpu
 	 * and gim, whatever the DeviceConfig says) */
 	set_type(x, "container");
-	assert_string_equal(off_reason(x), "spec.driver.driverType is container: amdgpu is not amdvirt's to manage");
+	assert_string_equal(off_reason(x), "spec.driver.driverType is container (AMD's default when not given): amdgpu is not amdvirt's to manage");
 	assert_int_equal(x->m.mode_source, AV_SOURCE_AUTO);
 	set_type(x, "pf-passthrough");
 	x->cfg.driver_enable = false;
