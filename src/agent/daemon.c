@@ -23,6 +23,8 @@
 #include "grpc/frame.h"
 #include "grpc/unixsock.h"
 #include "base/log.h"
+#include "base/textsafe.h"
+#include "host/devconfig.h"
 #include "plugin/deviceplugin.pb-c.h"
 
 /* Kubelet dials us back with a 10 s timeout inside Register. */
@@ -303,6 +305,11 @@ int av_daemon_run(struct av_opts *cli)
 	/* With single naming the resource does not depend on the host, so the
 	 * Register call goes out first and kubelet works on it while the host
 	 * is read (its dial-back is answered once the loop runs). */
+	if (!cli->dra && av_config_wants_dra(&cli->config)) {
+		cli->dra = d.dra_by_config = true;
+		av_log("DeviceConfig %s/%s asks for allocation dra: serving the DRA driver, not the device plugin",
+		       AV_SAFE(cli->config.namespace_), AV_SAFE(cli->config.name));
+	}
 	early = av_opts_naming(cli) == AV_NAMING_SINGLE && !cli->dra;
 	if (cli->dra && av_dra_agent_start(&d) < 0)
 		goto out;

@@ -82,6 +82,7 @@ struct av_daemon {
 	bool config_judged;
 
 	struct av_dra_agent *dra;      /* --dra: the DRA driver instead of the plugin */
+	bool dra_by_config;            /* DRA because the DeviceConfig asked, not --dra */
 
 	int sig_fd;
 	bool stopping;

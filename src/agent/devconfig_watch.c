@@ -22,6 +22,7 @@
 #include "agent/scan.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "host/devconfig.h"
 #include "k8s/watch.h"
 
 struct item {
@@ -155,6 +156,21 @@ static void outcome(const struct av_daemon *d, char *buf, size_t size)
 		         d->plugin.res.resource);
 }
 
+/* The device plugin and the DRA driver never serve the same devices, and
+ * handing them over live would withdraw devices from running pods, so
+ * the allocation chosen at start stays until the daemon restarts; a
+ * DeviceConfig asking for the other one is said once per change. */
+static void allocation_note(struct av_dcwatch *w)
+{
+	struct av_daemon *d = w->d;
+	bool flag = d->cli->dra && !d->dra_by_config;
+	bool want = flag || av_config_wants_dra(&d->cli->config);
+	if (want == d->cli->dra)
+		return;
+	av_log("DeviceConfig %s asks for allocation %s: the daemon serves the %s until it restarts", w->ref,
+	       want ? "dra" : "device-plugin", d->cli->dra ? "DRA driver" : "device plugin");
+}
+
 static void gone(struct av_dcwatch *w, const char *rv)
 {
 	struct av_daemon *d = w->d;
@@ -172,6 +188,7 @@ static void gone(struct av_dcwatch *w, const char *rv)
 	outcome(d, said, sizeof(said));
 	av_log("DeviceConfig %s deleted (resourceVersion %s): %s; its gpu.operator.amd.com labels "
 	       "are removed, nothing is unbound", w->ref, rv, said);
+	allocation_note(w);
 }
 
 static void arrived(struct av_dcwatch *w, enum av_watch_type type, const cJSON *obj, const char *rv)
@@ -218,6 +235,7 @@ static void arrived(struct av_dcwatch *w, enum av_watch_type type, const cJSON *
 	outcome(d, said, sizeof(said));
 	av_log("DeviceConfig %s %s (resourceVersion %s): %s", w->ref, created ? "created" : "changed", rv,
 	       said);
+	allocation_note(w);
 }
 
 static void on_ready(struct av_loop *loop, int fd, uint32_t events, void *user)

@@ -242,6 +242,26 @@ static int parse_device_plugin(struct av_config *cfg, const cJSON *dp, const cha
 	                    what, cause);
 }
 
+/* device-plugin | dra, from the annotation or spec.amdvirt (field names
+ * it); a second source must agree with the first. */
+static int set_allocation(struct av_config *cfg, const char *value, const char *field, const char *what,
+                          char **cause)
+{
+	if (strcmp(value, "device-plugin") != 0 && strcmp(value, "dra") != 0) {
+		av_set_cause(cause, "%s: %s '%s': use device-plugin or dra", what, field, value);
+		return -EINVAL;
+	}
+	if (cfg->allocation) {
+		if (strcmp(cfg->allocation, value) == 0)
+			return 0;
+		av_set_cause(cause, "%s: %s '%s' contradicts the annotation " AV_ANNOTATION_ALLOCATION
+		             " '%s'; give one", what, field, value, cfg->allocation);
+		return -EINVAL;
+	}
+	cfg->allocation = strdup(value);
+	return cfg->allocation ? 0 : -ENOMEM;
+}
+
 /* spec.amdvirt: amdvirt's own keys, which only a file can carry (AMD's
  * schema has no such field, so an API server prunes it). */
 static int parse_amdvirt(struct av_config *cfg, const cJSON *ext, const char *what, char **cause)
@@ -282,6 +302,15 @@ static int parse_amdvirt(struct av_config *cfg, const cJSON *ext, const char *wh
 		if (r < 0)
 			return r;
 	}
+	char *allocation = NULL;
+	if ((r = dup_string(ext, "allocation", "spec.amdvirt.allocation", what, &allocation, cause)) < 0)
+		return r;
+	if (allocation) {
+		r = set_allocation(cfg, allocation, "spec.amdvirt.allocation", what, cause);
+		free(allocation);
+		if (r < 0)
+			return r;
+	}
 	if ((r = member(ext, "hives", cJSON_Array, "spec.amdvirt.hives", what, &v, cause)) <= 0)
 		return r;
 	if (cfg->n_hives || cfg->hives) {
@@ -317,6 +346,15 @@ static int parse_annotations(struct av_config *cfg, const cJSON *ann, const char
 		r = parse_hives(cfg, list, field, what, cause);
 		cJSON_Delete(list);
 		if (r < 0)
+			return r;
+	}
+	if ((r = member(ann, AV_ANNOTATION_ALLOCATION, cJSON_String, "metadata.annotations." AV_ANNOTATION_ALLOCATION,
+	                what, &v, cause)) < 0)
+		return r;
+	if (r) {
+		char field[700];
+		snprintf(field, sizeof(field), "annotation " AV_ANNOTATION_ALLOCATION " of %s", obj);
+		if ((r = set_allocation(cfg, v->valuestring, field, what, cause)) < 0)
 			return r;
 	}
 	if ((r = member(ann, AV_ANNOTATION_VENDOR_IDS, cJSON_String, "metadata.annotations." AV_ANNOTATION_VENDOR_IDS,
@@ -538,6 +576,11 @@ static void free_list(char **list, int n)
 	free(list);
 }
 
+bool av_config_wants_dra(const struct av_config *cfg)
+{
+	return cfg && cfg->present && cfg->allocation && strcmp(cfg->allocation, "dra") == 0;
+}
+
 void av_config_clear(struct av_config *cfg)
 {
 	free(cfg->name);
@@ -553,6 +596,7 @@ void av_config_clear(struct av_config *cfg)
 	free(cfg->hive_sizes);
 	free(cfg->resource_naming);
 	free(cfg->vendor_ids);
+	free(cfg->allocation);
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->driver_enable = true;
 }

@@ -42,10 +42,18 @@ struct av_config {
 	 * only). */
 	uint16_t *vendor_ids;
 	int n_vendor_ids;
+	/* How the daemon hands out the GPUs: "device-plugin" or "dra", from
+	 * the annotation amdvirt/allocation, else spec.amdvirt.allocation
+	 * (file only); NULL when neither (the device plugin). */
+	char *allocation;
 };
 
 #define AV_ANNOTATION_HIVES "amdvirt/hives"
 #define AV_ANNOTATION_VENDOR_IDS "amdvirt/vendor-ids"
+#define AV_ANNOTATION_ALLOCATION "amdvirt/allocation"
+
+/* True when the configuration asks for the DRA driver. */
+bool av_config_wants_dra(const struct av_config *cfg);
 
 /* Lab hosts: an extra vendor ID plus vfioConfig.deviceIDs make another
  * vendor's functions count as GPU functions, so the whole tool can be run

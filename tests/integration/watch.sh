@@ -216,7 +216,7 @@ check "... so is a change of its labels" \
 check "... neither is logged as a change" [ "$(count 'DeviceConfig kube-amd-gpu/dc changed')" = 1 ]
 
 # --- blacklist and resource naming: a driver plan, a new resource ------------------
-R=$(patch '{"spec": {"driver": {"blacklist": true}, "amdvirt": {"resourceNaming": "mixed"},
+R=$(patch '{"spec": {"driver": {"blacklist": true},
 	"devicePlugin": {"devicePluginArguments": {"resource_naming_strategy": "mixed"}}}}')
 check "blacklist and mixed naming: one line, the new resource" \
 	wait_grep "$E" "DeviceConfig kube-amd-gpu/dc changed (resourceVersion $R): driver management on (vf-passthrough), resource amd.com/gpu_vf"
@@ -229,6 +229,15 @@ check "... which is there" grep -qx "blacklist amdgpu" "$H/etc/modprobe.d/blackl
 # --- annotations count -----------------------------------------------------------
 R=$(patch '{"metadata": {"annotations": {"example.com/note": "x"}}}')
 check "an annotation is a change" wait_grep "$E" "DeviceConfig kube-amd-gpu/dc changed (resourceVersion $R)"
+# The device plugin and the DRA driver are not handed over live: the
+# allocation asked is said, and the one chosen at start goes on.
+R=$(patch '{"metadata": {"annotations": {"amdvirt/allocation": "dra"}}}')
+check "allocation dra asked of a running device plugin: said once, kept until a restart" \
+	wait_grep "$E" "DeviceConfig kube-amd-gpu/dc asks for allocation dra: the daemon serves the device plugin until it restarts"
+check "... the device plugin still serves" test -S "$H/var/lib/kubelet/device-plugins/amdvirt-amd_com_gpu_vf.sock"
+R=$(patch '{"metadata": {"annotations": {"amdvirt/allocation": null}}}')
+check "... asked no more: a change" wait_grep "$E" "DeviceConfig kube-amd-gpu/dc changed (resourceVersion $R)"
+check "... and nothing more is said" [ "$(count 'asks for allocation')" = 1 ]
 
 # --- an object that cannot be used: one line, nothing changes --------------------------
 R=$(patch '{"spec": {"driver": {"vfioConfig": {"deviceIDs": ["xyz"]}}}}')

@@ -256,13 +256,24 @@ class Kubelet:
 
 
 class Daemon:
-    def __init__(self, args, extra=()):
+    def __init__(self, args, extra=(), by_config=False):
+        """by_config: DRA asked by the DeviceConfig's amdvirt/allocation
+        annotation (the form a cluster keeps), not by --dra."""
         self.log_path = os.path.join(args.tmp, "dra-%s.log" % args.scenario)
         self.log = open(self.log_path, "ab")
         self.start = self.log.tell()
         self.t0 = time.monotonic()
+        how = ["--dra"]
+        if by_config:
+            path = os.path.join(args.tmp, "dra-dc-%s.json" % args.scenario)
+            with open(path, "w") as f:
+                json.dump({"apiVersion": "amd.com/v1alpha1", "kind": "DeviceConfig",
+                           "metadata": {"name": "gpus", "namespace": "kube-amd-gpu",
+                                        "annotations": {"amdvirt/allocation": "dra"}},
+                           "spec": {"driver": {"enable": False}}}, f)
+            how = ["--config", path]
         self.proc = subprocess.Popen(
-            [args.amdvirt, "--root", args.root, "daemon", "--dra", "--kubeconfig", args.kubeconfig,
+            [args.amdvirt, "--root", args.root, "daemon"] + how + ["--kubeconfig", args.kubeconfig,
              "--node-name", NODE, "--resync", "3600"] + list(extra),
             stdout=self.log, stderr=self.log)
 
@@ -661,9 +672,14 @@ def body(args, sc, root, api, k, d, expect, want, hive_ids):
     # daemon unprepare.
     d.crash()
     check("%s: files stay while the daemon is down" % sc, all(claim_files(root, c1)))
-    d2 = Daemon(args)
+    # It comes back asked for DRA by the DeviceConfig rather than --dra.
+    d2 = Daemon(args, by_config=True)
     err = k.register()
-    check("%s: the restarted daemon registers" % sc, err is None, err)
+    check("%s: the restarted daemon, DRA from the DeviceConfig's annotation, registers" % sc, err is None, err)
+    check("%s: ... and says why it serves DRA" % sc,
+          wait_for(lambda: "asks for allocation dra: serving the DRA driver" in d2.text(), 5), d2.text()[-500:])
+    check("%s: ... and serves no device plugin" % sc,
+          not any(n.startswith("amdvirt-") for n in os.listdir(os.path.join(args.root, "var/lib/kubelet/device-plugins"))))
     again = k.prepare([ref2])
     check("%s: after the restart, Prepare of a prepared claim answers from the record" % sc,
           again.claims[ref2[1]] == resp.claims[ref2[1]], again)

@@ -261,6 +261,44 @@ static void test_annotations(void **state)
 	(void)obj;
 }
 
+/* Which of the device plugin and the DRA driver the daemon serves: the
+ * annotation (a cluster keeps it), spec.amdvirt.allocation in a file. */
+static void test_allocation(void **state)
+{
+	(void)state;
+	struct av_config cfg;
+	assert_int_equal(load("metadata:\n  name: dc\n  annotations: {amdvirt/allocation: dra}\n", &cfg, NULL), 0);
+	assert_string_equal(cfg.allocation, "dra");
+	assert_true(av_config_wants_dra(&cfg));
+	av_config_clear(&cfg);
+	assert_false(av_config_wants_dra(&cfg));
+	assert_int_equal(load("metadata: {name: dc}\nspec: {amdvirt: {allocation: dra}}\n", &cfg, NULL), 0);
+	assert_true(av_config_wants_dra(&cfg));
+	av_config_clear(&cfg);
+	assert_int_equal(load("metadata: {name: dc}\nspec: {amdvirt: {allocation: device-plugin}}\n", &cfg, NULL), 0);
+	assert_false(av_config_wants_dra(&cfg));
+	av_config_clear(&cfg);
+	assert_int_equal(load("metadata: {name: dc}\nspec: {driver: {enable: true}}\n", &cfg, NULL), 0);
+	assert_null(cfg.allocation);
+	assert_false(av_config_wants_dra(&cfg));
+	av_config_clear(&cfg);
+	/* Both given and agreeing is one meaning. */
+	assert_int_equal(load("metadata:\n  name: dc\n  annotations: {amdvirt/allocation: dra}\n"
+	                      "spec: {amdvirt: {allocation: dra}}\n", &cfg, NULL), 0);
+	assert_true(av_config_wants_dra(&cfg));
+	av_config_clear(&cfg);
+
+	expect_error("metadata:\n  name: dc\n  namespace: ns\n  annotations: {amdvirt/allocation: DRA}\n",
+	             "annotation amdvirt/allocation of DeviceConfig ns/dc 'DRA': use device-plugin or dra");
+	expect_error("metadata: {name: dc}\nspec: {amdvirt: {allocation: both}}\n",
+	             "spec.amdvirt.allocation 'both': use device-plugin or dra");
+	expect_error("metadata: {name: dc}\nspec: {amdvirt: {allocation: true}}\n",
+	             "spec.amdvirt.allocation must be a string");
+	expect_error("metadata:\n  name: dc\n  annotations: {amdvirt/allocation: dra}\n"
+	             "spec: {amdvirt: {allocation: device-plugin}}\n",
+	             "spec.amdvirt.allocation 'device-plugin' contradicts the annotation amdvirt/allocation 'dra'");
+}
+
 /* A watch event's object replaces the configuration only when it loads. */
 static void test_replace(void **state)
 {
@@ -433,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_device_plugin_arguments),
 		cmocka_unit_test(test_annotations),
+		cmocka_unit_test(test_allocation),
 		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_mode_and_verdict),
 		cmocka_unit_test(test_options),
