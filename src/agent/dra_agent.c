@@ -20,6 +20,7 @@
 #include "actions/sigdefer.h"
 #include "agent/dra_agent.h"
 #include "agent/labeller.h"
+#include "base/evloop.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "host/draclaims.h"
@@ -178,17 +179,6 @@ static void handle(struct av_dra_agent *a, struct av_dra_request *req, bool mana
 	}
 }
 
-static void deadline(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* What was published goes on record for `list` and the console. */
 static void record_slice(struct av_dra_agent *a, const cJSON *devs)
 {
@@ -224,7 +214,7 @@ static void publish(struct av_dra_agent *a, cJSON *want, bool verify)
 		/* Again later, with what is wanted then. */
 		a->dirty = true;
 		a->verify = true;
-		deadline(&a->retry_at, a->retry_ms);
+		av_deadline_ms(&a->retry_at, a->retry_ms);
 		av_log("dra: ResourceSlice not published: %s; again in %ld s", cause ? cause : "out of memory",
 		       a->retry_ms / 1000);
 		a->retry_ms = a->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : a->retry_ms * 2;

@@ -8,6 +8,7 @@
 
 #include "k8s/node.h"
 #include "agent/labeller_worker.h"
+#include "base/evloop.h"
 #include "base/util.h"
 
 struct av_labeller {
@@ -66,17 +67,6 @@ static bool labels_equal(const struct av_labels *a, const struct av_labels *b)
 	return true;
 }
 
-static void deadline(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* One attempt, outside the lock.  Returns 0 or -errno. */
 static int attempt(struct av_labeller *l, struct av_labels *want, bool force)
 {
@@ -133,7 +123,7 @@ static void *run(void *arg)
 			l->retry_at.tv_sec = 0;
 			l->retry_ms = l->opts.retry_min_ms;
 		} else {
-			deadline(&l->retry_at, l->retry_ms);
+			av_deadline_ms(&l->retry_at, l->retry_ms);
 			l->retry_ms = l->retry_ms * 2 > l->opts.retry_max_ms ? l->opts.retry_max_ms
 			                                                     : l->retry_ms * 2;
 		}
@@ -206,7 +196,7 @@ int av_labeller_wait_idle(struct av_labeller *l, long timeout_ms)
 {
 	struct timespec until;
 	int r = 0;
-	deadline(&until, timeout_ms);
+	av_deadline_ms(&until, timeout_ms);
 	pthread_mutex_lock(&l->lock);
 	while (l->dirty || l->busy) {
 		if (pthread_cond_timedwait(&l->cond, &l->lock, &until) == ETIMEDOUT) {

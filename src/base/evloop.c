@@ -53,6 +53,17 @@ int64_t av_now_ms(void)
 	return (int64_t)av_clock_ms();
 }
 
+void av_deadline_ms(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 struct av_loop *av_loop_new(void)
 {
 	struct av_loop *loop = calloc(1, sizeof(*loop));

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 struct av_loop;
 struct av_timer;
@@ -51,5 +52,9 @@ bool av_loop_quitting(const struct av_loop *loop);
  * figures in the log. */
 int64_t av_now_ms(void);
 double av_clock_ms(void);
+/* ms from now on CLOCK_MONOTONIC, for pthread_cond_timedwait on a
+ * condition made with that clock (a wall-clock step must not stretch or
+ * cut a wait). */
+void av_deadline_ms(struct timespec *ts, long ms);
 
 #endif

@@ -3,6 +3,7 @@
 #ifndef AV_CHECKS_H
 #define AV_CHECKS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "host/host.h"
@@ -44,6 +45,12 @@ struct av_check_opts {
 int av_checks_run(struct av_host *host, struct av_pcidb *pcidb, const struct av_model *m,
                   const struct av_check_opts *opts, struct av_check_report *out);
 void av_check_report_clear(struct av_check_report *r);
+/* Appends one result (subject NULL: "host"; the hint is kept only on a
+ * result that is not a pass), for checks run outside the catalogue.
+ * Returns 0 or -ENOMEM, the report then unchanged. */
+int av_check_report_addv(struct av_check_report *r, const char *id, enum av_check_status st,
+                         const char *subject, const char *hint, const char *ev_path, const char *ev_value,
+                         const char *fmt, va_list ap) __attribute__((format(printf, 8, 0)));
 const char *av_check_status_name(enum av_check_status s); /* "pass", "fail", ... */
 /* The catalogue's ids in order, for documentation and the console:
  * index 0.. until NULL. */

@@ -21,26 +21,21 @@ const char *av_check_status_name(enum av_check_status s)
 	return s < AV_CHECK_NSTATUS ? status_names[s] : "?";
 }
 
-void ck_add(struct av_ck *c, enum av_check_status st, const char *subject, const char *hint,
-            const char *ev_path, const char *ev_value, const char *fmt, ...)
+int av_check_report_addv(struct av_check_report *r, const char *id, enum av_check_status st,
+                         const char *subject, const char *hint, const char *ev_path, const char *ev_value,
+                         const char *fmt, va_list ap)
 {
-	struct av_check_report *r = c->rep;
 	struct av_check_result *grown = realloc(r->results, ((size_t)r->n_results + 1) * sizeof(*grown));
-	if (!grown) {
-		c->err = -ENOMEM;
-		return;
-	}
+	if (!grown)
+		return -ENOMEM;
 	r->results = grown;
 	struct av_check_result *res = &r->results[r->n_results];
 	memset(res, 0, sizeof(*res));
-	res->id = c->id;
+	res->id = id;
 	res->status = st;
 	snprintf(res->subject, sizeof(res->subject), "%s", subject ? subject : "host");
-	va_list ap;
-	va_start(ap, fmt);
 	if (vasprintf(&res->message, fmt, ap) < 0)
 		res->message = NULL;
-	va_end(ap);
 	res->hint = hint && st != AV_CHECK_PASS ? strdup(hint) : NULL;
 	res->evidence_path = ev_path ? strdup(ev_path) : NULL;
 	res->evidence_value = ev_value ? strdup(ev_value) : NULL;
@@ -50,13 +45,23 @@ void ck_add(struct av_ck *c, enum av_check_status st, const char *subject, const
 		free(res->hint);
 		free(res->evidence_path);
 		free(res->evidence_value);
-		c->err = -ENOMEM;
-		return;
+		return -ENOMEM;
 	}
 	r->n_results++;
 	r->counts[st]++;
 	if (st > r->worst)
 		r->worst = st;
+	return 0;
+}
+
+void ck_add(struct av_ck *c, enum av_check_status st, const char *subject, const char *hint,
+            const char *ev_path, const char *ev_value, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (av_check_report_addv(c->rep, c->id, st, subject, hint, ev_path, ev_value, fmt, ap) < 0)
+		c->err = -ENOMEM;
+	va_end(ap);
 }
 
 const char *ck_errstr(int err)

@@ -19,36 +19,11 @@ static int add(struct av_check_report *rep, const char *id, enum av_check_status
 static int add(struct av_check_report *rep, const char *id, enum av_check_status st, const char *hint,
                const char *ev_path, const char *ev_value, const char *fmt, ...)
 {
-	struct av_check_result *grown = realloc(rep->results, ((size_t)rep->n_results + 1) * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	rep->results = grown;
-	struct av_check_result *res = &grown[rep->n_results];
-	memset(res, 0, sizeof(*res));
-	res->id = id;
-	res->status = st;
-	snprintf(res->subject, sizeof(res->subject), "host");
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&res->message, fmt, ap) < 0)
-		res->message = NULL;
+	int r = av_check_report_addv(rep, id, st, NULL, hint, ev_path, ev_value, fmt, ap);
 	va_end(ap);
-	res->hint = hint && st != AV_CHECK_PASS ? strdup(hint) : NULL;
-	res->evidence_path = ev_path ? strdup(ev_path) : NULL;
-	res->evidence_value = ev_value ? strdup(ev_value) : NULL;
-	if (!res->message || (hint && st != AV_CHECK_PASS && !res->hint) || (ev_path && !res->evidence_path)
-	    || (ev_value && !res->evidence_value)) {
-		free(res->message);
-		free(res->hint);
-		free(res->evidence_path);
-		free(res->evidence_value);
-		return -ENOMEM;
-	}
-	rep->n_results++;
-	rep->counts[st]++;
-	if (st > rep->worst)
-		rep->worst = st;
-	return 0;
+	return r;
 }
 
 /* A growing line of text ("65, 66"); on allocation failure it stays short. */

@@ -254,13 +254,7 @@ static int watch(struct av_watcher *w, char **cause)
 static void pause_ms(struct av_watcher *w, long ms)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	av_deadline_ms(&until, ms);
 	pthread_mutex_lock(&w->lock);
 	while (!stopped(w) && pthread_cond_timedwait(&w->cond, &w->lock, &until) != ETIMEDOUT)
 		;
