@@ -25,6 +25,26 @@ build_host() {
 	echo "$out"
 }
 
+# skip_without TOOL...: the test is skipped (exit 77) unless every TOOL
+# (a command or a path) is there.
+skip_without() {
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is not installed"; exit 77; }
+	done
+}
+
+# reap PID: ends a process the test started in the background and waits
+# for it; nothing when PID is empty.
+reap() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+# bail MESSAGE: the test cannot run at all (exit 99, an error, not a failure).
+bail() { echo "Bail out! $*"; exit 99; }
+
 ok() { passes=$((passes + 1)); echo "ok - $*"; }
 not_ok() { failures=$((failures + 1)); echo "not ok - $*"; }
 

@@ -10,6 +10,7 @@
 # naming it.  Needs root (chroot) and the Debian archive; skips, saying so,
 # only when mmdebstrap cannot reach the archive.  `make check-image`.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$top_srcdir/tests/apiserver.sh"
 
 SUITE=${AMDVIRT_IMAGE_SUITE:-bookworm}
 MIRROR=${AMDVIRT_IMAGE_MIRROR:-http://deb.debian.org/debian}
@@ -29,12 +30,6 @@ done
 
 ROOTFS=$TEST_TMP/rootfs
 T=$TEST_TMP
-cleanup() {
-	[ -n "${SPID:-}" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
-	rm -rf "$TEST_TMP"
-}
-trap cleanup EXIT
-
 # --- the root file system -----------------------------------------------------
 pkgs=$(grep -v '^[[:space:]]*#' "$PACKAGES" | grep -v '^[[:space:]]*$' | paste -sd, -)
 echo "# mmdebstrap $SUITE minbase + $pkgs"
@@ -101,8 +96,6 @@ run_check "amdvirt --demo check --json (libkmod)" 0 1 -- "$BIN" --demo check --j
 run_check "amdvirt --demo gim load --dry-run" 0 -- "$BIN" --demo gim load --dry-run
 
 # --- labels --apply: libcurl and TLS against the test API server ---------------
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/certs.sh"
-CERTS=$T
 mkcert ca "amdvirt test CA" && mkcert server 127.0.0.1 ca || { not_ok "openssl could not make the certificates"; finish; }
 TOKEN=tok-image-test
 cat >"$T/objects.json" <<'JSON'
@@ -110,32 +103,10 @@ cat >"$T/objects.json" <<'JSON'
   "metadata": {"name": "node1", "labels": {"kubernetes.io/hostname": "node1"}},
   "spec": {}, "status": {}}]}
 JSON
-"$PY" "$top_srcdir/tests/peers/apiserver.py" --cert "$T/server.crt" --key "$T/server.key" \
-	--objects "$T/objects.json" --state-out "$T/state.json" --log "$T/log" \
-	--port-file "$T/port" --token "$TOKEN" &
-SPID=$!
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 400 ] && kill -0 "$SPID" 2>/dev/null; do i=$((i + 1)); sleep 0.05; done
-if [ -s "$T/port" ]; then
+if launch_apiserver --state-out "$T/state.json"; then
 	mkdir -p "$ROOTFS/kube"
 	cp "$T/ca.crt" "$ROOTFS/kube/ca.crt"
-	cat >"$ROOTFS/kube/config" <<EOF
-apiVersion: v1
-kind: Config
-current-context: test
-clusters:
-- name: test
-  cluster:
-    server: https://127.0.0.1:$(cat "$T/port")
-    certificate-authority: ca.crt
-contexts:
-- name: test
-  context: {cluster: test, user: agent}
-users:
-- name: agent
-  user:
-    token: $TOKEN
-EOF
+	write_kubeconfig "$ROOTFS/kube/config" ca.crt test agent
 	run_check "amdvirt --demo labels --apply over TLS (libcurl)" 0 -- \
 		"$BIN" --demo labels --apply --kubeconfig /kube/config --node-name node1
 	if "$PY" -c 'import json, sys
@@ -145,9 +116,7 @@ sys.exit(0 if "amd.com/gpu.mode" in labels else 1)' "$T/state.json" 2>/dev/null;
 	else
 		not_ok "the Node has no amd.com/gpu.mode label: $(head -3 "$T/err")"
 	fi
-	kill "$SPID"
-	wait "$SPID" 2>/dev/null
-	SPID=""
+	stop_apiserver
 else
 	not_ok "the test API server did not start"
 fi

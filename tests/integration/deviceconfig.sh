@@ -7,21 +7,15 @@
 # scenario, and the same driver plans and verdict on the DeviceConfig
 # (check) on the main ones.  Then the cases the issue names one by one.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$top_srcdir/tests/apiserver.sh"
 
-for tool in openssl "$PY"; do
-	command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool is not installed"; exit 77; }
-done
+skip_without openssl "$PY"
 "$PY" -c 'import yaml' 2>/dev/null || { echo "SKIP: $PY has no yaml module"; exit 77; }
 [ -x "$MKHOST" ] || { echo "SKIP: no $MKHOST"; exit 77; }
 
 T=$TEST_TMP
-SPID=""
-trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; rm -rf "$T"' EXIT
-# Nothing from the caller's environment may point amdvirt at a real cluster.
-unset KUBECONFIG KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT NODE_NAME AMDVIRT_API_TIMEOUT
-HOME="$T/home"
-export HOME
-mkdir -p "$HOME" "$T/dc"
+isolate_from_cluster
+mkdir -p "$T/dc"
 
 # --- the DeviceConfigs ------------------------------------------------------
 # Each carries fields AMD's schema has and amdvirt ignores, and one the
@@ -113,42 +107,10 @@ json.dump({"deviceconfigs": objs}, open(out, "w"))
 EOF
 
 # --- the server -------------------------------------------------------------
-CERTS=$T
-. "$top_srcdir/tests/certs.sh"
-if ! { mkcert ca "amdvirt test CA" && mkcert server 127.0.0.1 ca; }; then
-	echo "Bail out! openssl could not make the test certificates"
-	exit 99
-fi
+make_certs
 TOKEN="tok-deviceconfig-7c1e"
-"$PY" "$top_srcdir/tests/peers/apiserver.py" --cert "$T/server.crt" --key "$T/server.key" \
-	--objects "$T/objects.json" --log "$T/log" --port-file "$T/port" --token "$TOKEN" 2>"$T/server.err" &
-SPID=$!
-i=0
-while [ ! -s "$T/port" ]; do
-	i=$((i + 1))
-	if [ $i -gt 400 ] || ! kill -0 "$SPID" 2>/dev/null; then
-		echo "Bail out! the test API server did not start: $(cat "$T/server.err")"
-		exit 99
-	fi
-	sleep 0.05
-done
-cat >"$T/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-current-context: test
-clusters:
-- name: test
-  cluster:
-    server: https://127.0.0.1:$(cat "$T/port")
-    certificate-authority: $T/ca.crt
-contexts:
-- name: test
-  context: {cluster: test, user: admin}
-users:
-- name: admin
-  user:
-    token: $TOKEN
-EOF
+start_apiserver
+write_kubeconfig "$T/kubeconfig" "$T/ca.crt" test admin
 
 # The server stores what a cluster with the CRD stores.
 check "the server defaults spec.driver.driverType to container and prunes unknown fields" \

@@ -4,79 +4,35 @@
 # the daemon, against the test API server: the plugin run as kubectl runs
 # it, its credential cached until it expires and fetched again on a 401, a
 # plugin that fails stopping everything before a request is sent.
-set -u
-: "${top_builddir:?}" "${top_srcdir:?}"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$top_srcdir/tests/apiserver.sh"
+# Commands fail on purpose here; the checks look at their status.
+set +e
 
-AMDVIRT="$top_builddir/amdvirt"
-MKHOST="$top_builddir/tests/mkhost"
-PY=/usr/bin/python3
-SERVER="$top_srcdir/tests/peers/apiserver.py"
+skip_without openssl "$PY"
 
-for tool in openssl "$PY"; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/amdvirt-execcred.XXXXXX")
-SPID=""
+T=$TEST_TMP
 DPID=""
-cleanup() {
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-unset KUBECONFIG KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT NODE_NAME AMDVIRT_API_TIMEOUT \
-	AMDVIRT_EXEC_TIMEOUT KUBERNETES_EXEC_INFO
-HOME="$T/home"
-export HOME
-mkdir -p "$HOME"
+trap 'reap "$DPID"; stop_apiserver; rm -rf "$T"' EXIT INT TERM
+isolate_from_cluster AMDVIRT_EXEC_TIMEOUT KUBERNETES_EXEC_INFO
 
 TOKEN="tok-exec-5b7f03e9-secret"
-FAILS=0
-N=0
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-not_ok() { N=$((N + 1)); FAILS=$((FAILS + 1)); echo "not ok $N - $*"; }
-check() {
-	what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 
 # q EXPR: over the request log (log, gets, patches), the plugin's runs
 # (runs), the KubeVirt CR's gates now and the node's labels now.
 q() {
-	"$PY" - "$T" "$1" <<'EOF'
-import json, os, sys
-t, expr = sys.argv[1], sys.argv[2]
+	api_q "$1" '
 p = lambda *a: os.path.join(t, *a)
-log = [json.loads(l) for l in open(p("log"))] if os.path.exists(p("log")) else []
 runs = len(open(p("plugin", "runs")).read().splitlines()) if os.path.exists(p("plugin", "runs")) else 0
-state = json.load(open(p("state.json"))) if os.path.exists(p("state.json")) else {}
+state = load("state.json", {})
 kv = (state.get("kubevirts") or [{}])[0]
 gates = kv.get("spec", {}).get("configuration", {}).get("developerConfiguration", {}).get("featureGates")
 labels = (state.get("nodes") or [{}])[0].get("metadata", {}).get("labels", {})
-patches = [e for e in log if e["method"] == "PATCH"]
-gets = [e for e in log if e["method"] == "GET"]
 def info(n):
-    return json.loads(open(p("plugin", "info.%d" % n)).read())
-ok = eval(expr)
-if not ok:
-    print("  failed: " + expr, file=sys.stderr)
-    print("  runs: %d log: %s" % (runs, json.dumps(log)), file=sys.stderr)
-sys.exit(0 if ok else 1)
-EOF
+    return json.loads(open(p("plugin", "info.%d" % n)).read())' runs
 }
 
-. "$top_srcdir/tests/certs.sh"
-CERTS=$T
-if ! { mkcert ca "amdvirt test CA" && mkcert server 127.0.0.1 ca && mkcert client amdvirt-admin ca; }; then
-	echo "Bail out! openssl could not make the test certificates"
-	exit 99
-fi
+make_certs client
 if [ ! -x "$MKHOST" ] || ! "$MKHOST" "$top_srcdir/tests/scenarios/mi300x-vf.json" "$T/host" >"$T/mkhost.out" 2>&1; then
 	echo "Bail out! cannot build the mi300x-vf host"
 	exit 99
@@ -91,29 +47,14 @@ cat >"$T/objects.json" <<'EOF'
   "spec": {"configuration": {"developerConfiguration": {"featureGates": ["Snapshot"]}}}}]}
 EOF
 
+# start_server [apiserver.py ARGS...]: the server afresh, client
+# certificates accepted, its objects in state.json; the kubeconfig, once
+# written, follows it.
 start_server() {
-	[ -n "$SPID" ] && stop_server
-	rm -f "$T/port" "$T/log" "$T/state.json"
-	"$PY" "$SERVER" --cert "$T/server.crt" --key "$T/server.key" --client-ca "$T/ca.crt" \
-		--objects "$T/objects.json" --state-out "$T/state.json" --log "$T/log" \
-		--port-file "$T/port" --token "$TOKEN" "$@" &
-	SPID=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 400 ] || ! kill -0 "$SPID" 2>/dev/null; then
-			echo "Bail out! the fake API server did not start"
-			exit 99
-		fi
-		sleep 0.05
-	done
-	PORT=$(cat "$T/port")
+	stop_apiserver
+	rm -f "$T/state.json"
+	start_apiserver --client-ca "$T/ca.crt" --state-out "$T/state.json" "$@"
 	[ -z "${EXEC_YAML:-}" ] || kubeconfig "$EXEC_YAML"
-}
-stop_server() {
-	kill "$SPID" 2>/dev/null
-	wait "$SPID" 2>/dev/null
-	SPID=""
 }
 
 # The plugin lives in bin/ beside the kubeconfig; its state in plugin/.
@@ -131,24 +72,7 @@ reset_plugin() { # reset_plugin MODE TOKEN...: fresh state, the tokens it hands 
 # user has the given exec section (indented under "exec:").
 kubeconfig() {
 	EXEC_YAML=$1
-	cat >"$T/kc/config" <<EOF
-apiVersion: v1
-kind: Config
-current-context: admin@test
-clusters:
-- name: test
-  cluster:
-    server: https://127.0.0.1:$PORT
-    certificate-authority: ca.crt
-contexts:
-- name: admin@test
-  context: {cluster: test, user: oidc-admin}
-users:
-- name: oidc-admin
-  user:
-    exec:
-$1
-EOF
+	write_kubeconfig "$T/kc/config" ca.crt admin@test oidc-admin "$1"
 }
 V1_EXEC="      apiVersion: client.authentication.k8s.io/v1
       command: ./bin/exec-plugin
@@ -314,6 +238,5 @@ cat "$T/daemon.err" >>"$T/all-output"
 
 check "the plugin's token never appears in any output" sh -c "! grep -q '$TOKEN' '$T/all-output'"
 
-stop_server
-echo "1..$N"
-[ "$FAILS" -eq 0 ]
+stop_apiserver
+finish

@@ -6,27 +6,17 @@
 # and a KubeVirt CR.  The expected holders are written here from the
 # scenario (tests/scenarios/holders.json) and the peer's objects.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$top_srcdir/tests/apiserver.sh"
 
 PR_PEER=$top_srcdir/tests/peers/podresources.py
-API_PEER=$top_srcdir/tests/peers/apiserver.py
 PRPID=""
-SPID=""
-cleanup() {
-	[ -n "$PRPID" ] && kill "$PRPID" 2>/dev/null && wait "$PRPID" 2>/dev/null
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
-	rm -rf "$TEST_TMP"
-}
-trap cleanup EXIT INT TERM
+trap 'reap "$PRPID"; stop_apiserver; rm -rf "$TEST_TMP"' EXIT INT TERM
 
 if ! "$PY" -c 'import grpc, google.protobuf' 2>/dev/null; then
 	echo "SKIP: /usr/bin/python3 lacks grpc or protobuf (python3-grpcio, python3-protobuf)"
 	exit 77
 fi
-# Nothing from the caller's environment may point amdvirt at a real cluster.
-unset KUBECONFIG KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT NODE_NAME AMDVIRT_API_TIMEOUT
-HOME=$TEST_TMP/home
-export HOME
-mkdir -p "$HOME"
+isolate_from_cluster
 
 ROOT=$(build_host holders)
 PLAIN=$(build_host mi300x-vf)
@@ -191,12 +181,7 @@ check "... with a fix line" sh -c "grep -A1 '^WARN  cluster.registered' '$TEST_T
 check "... and the exit status of the host checks alone ($PLAIN_RC)" test "$RC" -eq "$PLAIN_RC"
 
 # The API server: in-cluster credentials under ROOT, as the DaemonSet has them.
-CERTS=$TEST_TMP
-. "$top_srcdir/tests/certs.sh"
-if ! { mkcert ca "amdvirt test CA" && mkcert server 127.0.0.1 ca; }; then
-	echo "Bail out! openssl could not make the test certificates"
-	exit 99
-fi
+make_certs
 TOKEN=tok-holders-5e1f
 SA=$ROOT/var/run/secrets/kubernetes.io/serviceaccount
 mkdir -p "$SA"
@@ -224,19 +209,6 @@ api_objects() {
   "spec": {"configuration": $3}}]}
 EOF
 }
-start_api() {
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null || true
-	rm -f "$TEST_TMP/port" "$TEST_TMP/apilog"
-	"$PY" "$API_PEER" --cert "$TEST_TMP/server.crt" --key "$TEST_TMP/server.key" \
-		--objects "$TEST_TMP/objects.json" --log "$TEST_TMP/apilog" \
-		--port-file "$TEST_TMP/port" --token "$TOKEN" &
-	SPID=$!
-	if ! wait_grep "$TEST_TMP/port" . 20; then
-		echo "Bail out! the API server peer did not start"
-		exit 99
-	fi
-	PORT=$(cat "$TEST_TMP/port")
-}
 check_api() { # extra amdvirt arguments
 	RC=0
 	env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" NODE_NAME=node1 \
@@ -247,7 +219,7 @@ line() { grep "^[A-Z]*  cluster\.$1 " "$TEST_TMP/out"; }
 pr_objects "$ALL"
 start_pr ok
 api_objects 8 "$LABELS" "$GOOD_KV"
-start_api
+start_apiserver
 check_api
 for id in registered node-allocatable labels kubevirt-permitted; do
 	check "a cluster that sees this host: cluster.$id passes" q '"PASS  cluster.'"$id"' " in open(os.path.join(t, "out")).read()'
@@ -258,7 +230,7 @@ check "... the KubeVirt CR's selector matched whatever its case" \
 check "... two GETs: the Node and the KubeVirt CR" "$PY" -c '
 import json, sys
 log = [json.loads(l) for l in open(sys.argv[1])]
-sys.exit(sorted(e["path"] for e in log) != ["/api/v1/nodes/node1", "/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt"] or any(e["method"] != "GET" for e in log))' "$TEST_TMP/apilog"
+sys.exit(sorted(e["path"] for e in log) != ["/api/v1/nodes/node1", "/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt"] or any(e["method"] != "GET" for e in log))' "$TEST_TMP/log"
 
 # Each check failing on its own mistake.
 pr_objects '["65", "66", "67", "68", "69", "70", "71", "999"]'
@@ -271,14 +243,14 @@ check "... the others still pass" sh -c "test \$(grep -c '^PASS  cluster\\.' '$T
 pr_objects "$ALL"
 start_pr ok
 api_objects 7 "$LABELS" "$GOOD_KV"
-start_api
+start_apiserver
 check_api
 check "Node allocatable 7 for 8 healthy: cluster.node-allocatable fails" \
 	sh -c "grep '^FAIL  cluster.node-allocatable' '$TEST_TMP/out' | grep -q 'offers 7 amd.com/gpu, but 8 healthy devices are advertised'"
 check "... the others still pass" sh -c "test \$(grep -c '^PASS  cluster\\.' '$TEST_TMP/out') -eq 3"
 
 api_objects 8 "$(echo "$LABELS" | sed 's/"amd.com\/gpu.device-id": "74b5"/"amd.com\/gpu.device-id": "74a1"/'), \"amd.com/gpu.product-name\": \"stale\"" "$GOOD_KV"
-start_api
+start_apiserver
 check_api
 check "a wrong label and a stale owned one: cluster.labels fails naming both" \
 	sh -c "grep '^FAIL  cluster.labels' '$TEST_TMP/out' | grep -q 'amd.com/gpu.device-id=74a1 (want 74b5); stale: amd.com/gpu.product-name'"
@@ -286,7 +258,7 @@ check "... with labels --apply as the fix" sh -c "grep -A1 '^FAIL  cluster.label
 
 api_objects 8 "$LABELS" '{"developerConfiguration": {"featureGates": ["HostDevices"]},
   "permittedHostDevices": {"pciHostDevices": [{"pciVendorSelector": "1002:74B5", "resourceName": "amd.com/gpu"}]}}'
-start_api
+start_apiserver
 check_api
 check "no externalResourceProvider: cluster.kubevirt-permitted fails, saying so" \
 	sh -c "grep '^FAIL  cluster.kubevirt-permitted' '$TEST_TMP/out' | grep -q 'without externalResourceProvider: true'"
@@ -294,7 +266,7 @@ check "... with kubevirt-config as the fix" sh -c "grep -A1 '^FAIL  cluster.kube
 
 api_objects 8 "$LABELS" '{"developerConfiguration": {"featureGates": ["GPU"]},
   "permittedHostDevices": {"pciHostDevices": [{"pciVendorSelector": "1002:74B5", "resourceName": "amd.com/gpu_vf", "externalResourceProvider": true}]}}'
-start_api
+start_apiserver
 check_api
 check "wrong resourceName, no HostDevices gate: cluster.kubevirt-permitted names both" \
 	sh -c "grep '^FAIL  cluster.kubevirt-permitted' '$TEST_TMP/out' | grep 'another resourceName' | grep -q 'HostDevices feature gate'"
@@ -304,7 +276,7 @@ check "... while a host advertising amd.com/gpu_vf is permitted (but for the gat
 
 # The API server refusing or gone: SKIP with the reason, never a FAIL.
 api_objects 8 "$LABELS" "$GOOD_KV"
-start_api
+start_apiserver
 RC=0
 env KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$PORT" \
 	"$AMDVIRT" --root "$ROOT" check >"$TEST_TMP/out" 2>"$TEST_TMP/err" || RC=$?
@@ -315,8 +287,7 @@ check_api
 check "a refused token: the API checks skip, naming the credentials" \
 	sh -c "grep '^SKIP  cluster.node-allocatable' '$TEST_TMP/out' | grep -q 'node \"node1\"'"
 echo "$TOKEN" >"$SA/token"
-kill "$SPID" && wait "$SPID" 2>/dev/null || true
-SPID=""
+stop_apiserver
 check_api
 check "API server gone: the API checks skip" \
 	sh -c "test \$(grep -c '^SKIP  cluster\\.\\(node-allocatable\\|labels\\|kubevirt-permitted\\)' '$TEST_TMP/out') -eq 3"

@@ -4,58 +4,23 @@
 # back with its resourceVersion; foreign gates and entries kept, conflicts
 # retried, refusals one line with nothing changed.  The expected lists are
 # written here from the host's description, never taken from the program.
-set -u
-: "${top_builddir:?}" "${top_srcdir:?}"
-
-AMDVIRT="$top_builddir/amdvirt"
-MKHOST="$top_builddir/tests/mkhost"
-PY=/usr/bin/python3
-SERVER="$top_srcdir/tests/peers/apiserver.py"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$top_srcdir/tests/apiserver.sh"
+# Commands fail on purpose here; the checks look at their status.
+set +e
 ROLE="$top_srcdir/k8s/examples/kubevirt-admin-clusterrole.yaml"
 
-for tool in openssl "$PY"; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/amdvirt-kubevirt.XXXXXX")
-SPID=""
-cleanup() {
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-# Nothing from the caller's environment may point amdvirt at a real cluster.
-unset KUBECONFIG KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT NODE_NAME AMDVIRT_API_TIMEOUT
-HOME="$T/home"
-export HOME
-mkdir -p "$HOME"
+skip_without openssl "$PY"
+T=$TEST_TMP
+isolate_from_cluster
 
 TOKEN="tok-kubevirt-9d2e61c4-secret"
-FAILS=0
-N=0
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-not_ok() { N=$((N + 1)); FAILS=$((FAILS + 1)); echo "not ok $N - $*"; }
-check() {
-	what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 
 # q EXPR: a Python expression over the request log (log, gets, patches),
 # the CR on the server now (kv), as it was seeded (kv0), and its two lists
 # now (gates, pci) and before (gates0, pci0).
 q() {
-	"$PY" - "$T" "$1" <<'EOF'
-import json, os, sys
-t, expr = sys.argv[1], sys.argv[2]
-def load(name, default):
-    path = os.path.join(t, name)
-    return json.load(open(path)) if os.path.exists(path) else default
-log = [json.loads(l) for l in open(os.path.join(t, "log"))] if os.path.exists(os.path.join(t, "log")) else []
+	api_q "$1" '
 state = load("state.json", {"kubevirts": []})
 def cr(objs, ns="kubevirt", name="kubevirt"):
     return next((o for o in objs if o["metadata"]["namespace"] == ns and o["metadata"]["name"] == name), None)
@@ -66,24 +31,10 @@ def lists(o):
     return (c.get("developerConfiguration", {}).get("featureGates"),
             c.get("permittedHostDevices", {}).get("pciHostDevices"))
 gates, pci = lists(kv)
-gates0, pci0 = lists(kv0)
-patches = [e for e in log if e["method"] == "PATCH"]
-gets = [e for e in log if e["method"] == "GET"]
-ok = eval(expr)
-if not ok:
-    print("  failed: " + expr, file=sys.stderr)
-    print("  log: " + json.dumps(log), file=sys.stderr)
-    print("  kv: " + json.dumps(kv), file=sys.stderr)
-sys.exit(0 if ok else 1)
-EOF
+gates0, pci0 = lists(kv0)' kv
 }
 
-. "$top_srcdir/tests/certs.sh"
-CERTS=$T
-if ! { mkcert ca "amdvirt test CA" && mkcert server 127.0.0.1 ca; }; then
-	echo "Bail out! openssl could not make the test certificates"
-	exit 99
-fi
+make_certs
 
 if [ ! -x "$MKHOST" ] || ! "$MKHOST" "$top_srcdir/tests/scenarios/mi300x-vf.json" "$T/host" >"$T/mkhost.out" 2>&1; then
 	echo "Bail out! cannot build the mi300x-vf host"
@@ -126,48 +77,16 @@ EOF
 WANT_GATES='["LiveMigration", "Snapshot", "HostDevices"]'
 WANT_PCI='[pci0[0], {"pciVendorSelector": "1002:74b5", "resourceName": "amd.com/gpu", "externalResourceProvider": True}, pci0[2]]'
 
-start_server() { # extra apiserver.py arguments
-	[ -n "$SPID" ] && stop_server
-	rm -f "$T/port" "$T/log" "$T/state.json"
-	"$PY" "$SERVER" --cert "$T/server.crt" --key "$T/server.key" \
-		--objects "$T/objects.json" --state-out "$T/state.json" --log "$T/log" \
-		--port-file "$T/port" --token "$TOKEN" "$@" &
-	SPID=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 400 ] || ! kill -0 "$SPID" 2>/dev/null; then
-			echo "Bail out! the fake API server did not start"
-			exit 99
-		fi
-		sleep 0.05
-	done
-	PORT=$(cat "$T/port")
-	# An admin's kubeconfig: CA file and token, relative to its directory.
+# start_server [apiserver.py ARGS...]: the server afresh, the CR in
+# state.json, and an admin's kubeconfig for it in $T/kc (CA file and token,
+# relative to its directory).
+start_server() {
+	stop_apiserver
+	rm -f "$T/state.json"
+	start_apiserver --state-out "$T/state.json" "$@"
 	mkdir -p "$T/kc"
 	cp "$T/ca.crt" "$T/kc/ca.crt"
-	cat >"$T/kc/config" <<EOF
-apiVersion: v1
-kind: Config
-current-context: admin@test
-clusters:
-- name: test
-  cluster:
-    server: https://127.0.0.1:$PORT
-    certificate-authority: ca.crt
-contexts:
-- name: admin@test
-  context: {cluster: test, user: admin}
-users:
-- name: admin
-  user:
-    token: $TOKEN
-EOF
-}
-stop_server() {
-	kill "$SPID" 2>/dev/null
-	wait "$SPID" 2>/dev/null
-	SPID=""
+	write_kubeconfig "$T/kc/config" ca.crt admin@test admin
 }
 
 # kv [amdvirt arguments]: kubevirt-config --apply with the admin kubeconfig;
@@ -341,7 +260,7 @@ done
 check "bad --kubevirt values send nothing" q 'len(log) == 0'
 
 # A kubeconfig whose server answers nothing.
-stop_server
+stop_apiserver
 kv
 check "unreachable API server: exit 1" test "$RC" -eq 1
 check "unreachable API server: one line naming the URL" one_line "GET https://127.0.0.1:$PORT/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt: .*after 6 attempts"
@@ -380,6 +299,5 @@ fi
 
 check "the token never appears in any output" sh -c "! grep -q '$TOKEN' '$T/all-output'"
 
-stop_server
-echo "1..$N"
-[ "$FAILS" -eq 0 ]
+stop_apiserver
+finish

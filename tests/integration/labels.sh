@@ -2,83 +2,36 @@
 # Node labels: `labels --json` on every scenario against golden files, and
 # `labels --apply` against a fake HTTPS API server (tests/peers/apiserver.py)
 # with certificates made here by openssl.
-set -u
-: "${top_builddir:?}" "${top_srcdir:?}"
-
-AMDVIRT="$top_builddir/amdvirt"
-MKHOST="$top_builddir/tests/mkhost"
-PY=/usr/bin/python3
-SERVER="$top_srcdir/tests/peers/apiserver.py"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$top_srcdir/tests/apiserver.sh"
+# Commands fail on purpose here; the checks look at their status.
+set +e
 GOLDEN="$top_srcdir/tests/integration/labels"
 
-for tool in openssl "$PY"; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
+skip_without openssl "$PY"
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/amdvirt-labels.XXXXXX")
-SPID=""
-cleanup() {
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
-	[ -n "${DPID:-}" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-# Nothing from the caller's environment may point amdvirt at a real cluster.
-unset KUBECONFIG KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT NODE_NAME AMDVIRT_API_TIMEOUT
-HOME="$T/home"
-export HOME
-mkdir -p "$HOME"
+T=$TEST_TMP
+trap 'stop_apiserver; reap "${DPID:-}"; rm -rf "$T"' EXIT INT TERM
+isolate_from_cluster
 
 TOKEN="tok-3f9c2a7d51e84b06-secret"
-FAILS=0
-N=0
-ok() { N=$((N + 1)); echo "ok $N - $*"; }
-not_ok() { N=$((N + 1)); FAILS=$((FAILS + 1)); echo "not ok $N - $*"; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-	what=$1
-	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
 
 # q EXPR: a Python expression over the request log (log), the server's
 # nodes (node = node1), the initial node (node0) and the desired labels
 # (want, written by hand for the host).
 q() {
-	"$PY" - "$T" "$1" <<'EOF'
-import json, os, sys
-t, expr = sys.argv[1], sys.argv[2]
-def load(name, default):
-    path = os.path.join(t, name)
-    return json.load(open(path)) if os.path.exists(path) else default
-log = [json.loads(l) for l in open(os.path.join(t, "log"))] if os.path.exists(os.path.join(t, "log")) else []
+	api_q "$1" '
 state = load("state.json", {"nodes": []})
 node = next((n for n in state["nodes"] if n["metadata"]["name"] == "node1"), None)
 node0 = load("objects.json", {"nodes": [{}]})["nodes"][0]
 want = load("want.json", {})
 labels = (node or {}).get("metadata", {}).get("labels", {})
-labels0 = node0.get("metadata", {}).get("labels", {})
-patches = [e for e in log if e["method"] == "PATCH"]
-gets = [e for e in log if e["method"] == "GET"]
-ok = eval(expr)
-if not ok:
-    print("  failed: " + expr, file=sys.stderr)
-    print("  log: " + json.dumps(log), file=sys.stderr)
-sys.exit(0 if ok else 1)
-EOF
+labels0 = node0.get("metadata", {}).get("labels", {})'
 }
 
 # --- certificates -----------------------------------------------------------
-. "${top_srcdir:-$(dirname "$0")/../..}/tests/certs.sh"
-CERTS=$T
-if ! { mkcert ca "amdvirt test CA" && mkcert server 127.0.0.1 ca &&
-	mkcert client amdvirt-admin ca && mkcert other "another CA"; }; then
-	echo "Bail out! openssl could not make the test certificates"
-	exit 99
-fi
+make_certs client
+mkcert other "another CA" || bail "openssl could not make the test certificates"
 
 # --- labels --json on the main scenarios ----------------------------------------
 # The check-* scenarios are one-line variations of these for `check`; they
@@ -179,28 +132,12 @@ cat >"$T/objects.json" <<'EOF'
   "spec": {"driver": {"enable": true, "driverType": "vf-passthrough", "version": "8.1.0.K"}}}]}
 EOF
 
-start_server() { # extra apiserver.py arguments
-	[ -n "$SPID" ] && stop_server
-	rm -f "$T/port" "$T/log" "$T/state.json"
-	"$PY" "$SERVER" --cert "$T/server.crt" --key "$T/server.key" --client-ca "$T/ca.crt" \
-		--objects "$T/objects.json" --state-out "$T/state.json" --log "$T/log" \
-		--port-file "$T/port" --token "$TOKEN" "$@" &
-	SPID=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 400 ] || ! kill -0 "$SPID" 2>/dev/null; then
-			echo "Bail out! the fake API server did not start"
-			exit 99
-		fi
-		sleep 0.05
-	done
-	PORT=$(cat "$T/port")
-}
-stop_server() {
-	kill "$SPID" 2>/dev/null
-	wait "$SPID" 2>/dev/null
-	SPID=""
+# start_server [apiserver.py ARGS...]: the server afresh, client
+# certificates accepted, its nodes in state.json.
+start_server() {
+	stop_apiserver
+	rm -f "$T/state.json"
+	start_apiserver --client-ca "$T/ca.crt" --state-out "$T/state.json" "$@"
 }
 
 # apply [ENV=VALUE...] -- [amdvirt arguments]: labels --apply in-cluster as
@@ -664,6 +601,5 @@ fi
 # --- the token never appears ------------------------------------------------------
 check "the token never appears in any output" sh -c "! grep -q '$TOKEN' '$T/all-output'"
 
-stop_server
-echo "1..$N"
-[ "$FAILS" -eq 0 ]
+stop_apiserver
+finish

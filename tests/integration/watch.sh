@@ -10,43 +10,20 @@
 # event or the server going away is one log line and a retry with backoff;
 # SIGTERM with a long watch open ends at once.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+. "$top_srcdir/tests/apiserver.sh"
 
-SERVER=$top_srcdir/tests/peers/apiserver.py
-for tool in openssl "$PY"; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool is not installed"
-		exit 77
-	fi
-done
+skip_without openssl "$PY"
 if [ ! -x "$MKHOST" ]; then
 	echo "SKIP: $MKHOST not built"
 	exit 77
 fi
 
 T=$TEST_TMP
-SPID=
 DPID=
-cleanup() {
-	for pid in $DPID $SPID; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$TEST_TMP"
-}
-trap cleanup EXIT
-# Nothing from the caller's environment may point amdvirt at a real cluster.
-unset KUBECONFIG KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT NODE_NAME AMDVIRT_API_TIMEOUT \
-	AMDVIRT_WATCH_TIMEOUT
-HOME=$T/home
-export HOME
-mkdir -p "$HOME"
+trap 'reap "$DPID"; stop_apiserver; rm -rf "$TEST_TMP"' EXIT
+isolate_from_cluster AMDVIRT_WATCH_TIMEOUT
 
-. "$top_srcdir/tests/certs.sh"
-CERTS=$T
-if ! { mkcert ca "amdvirt test CA" && mkcert server 127.0.0.1 ca; }; then
-	echo "Bail out! openssl could not make the test certificates"
-	exit 99
-fi
+make_certs
 TOKEN="tok-watch-7d1e0b5c93a24f68"
 
 H=$T/host
@@ -71,23 +48,10 @@ cat >"$T/objects.json" <<'EOF'
    "spec": {"driver": {"enable": false}}}]}
 EOF
 
-# start_server [apiserver.py options]: on $PORT when set (a restart).
+# start_server [apiserver.py ARGS...]: the server with the Node in
+# state.json and the DeviceConfigs' own state; on $PORT when set (a restart).
 start_server() {
-	rm -f "$T/port"
-	"$PY" "$SERVER" --cert "$T/server.crt" --key "$T/server.key" --objects "$T/objects.json" \
-		--state-out "$T/state.json" --log "$T/log" --port-file "$T/port" --token "$TOKEN" \
-		--dc-state "$T/dc-state.json" ${PORT:+--port "$PORT"} "$@" &
-	SPID=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		i=$((i + 1))
-		if [ $i -gt 400 ] || ! kill -0 "$SPID" 2>/dev/null; then
-			echo "Bail out! the test API server did not start"
-			exit 99
-		fi
-		sleep 0.05
-	done
-	PORT=$(cat "$T/port")
+	start_apiserver --state-out "$T/state.json" --dc-state "$T/dc-state.json" ${PORT:+--port "$PORT"} "$@"
 }
 
 # api METHOD PATH [BODY [CONTENT-TYPE]]: a request as an admin would send it
@@ -353,9 +317,7 @@ check "... and changes are still seen" wait_grep "$E" "DeviceConfig kube-amd-gpu
 # Its version is that of the last event it saw.
 last=$R
 wait_watching || true
-kill -9 "$SPID"
-wait "$SPID" 2>/dev/null || true
-SPID=
+stop_apiserver KILL
 cp "$T/state.json" "$T/objects.json"
 : >"$T/log"
 sleep 4
@@ -388,8 +350,6 @@ check "... within 2 s ($(((t1 - t0) / 1000000)) ms)" [ $(((t1 - t0) / 1000000)) 
 check "... said it stopped" grep -q "amdvirt: stopped" "$E"
 
 # --- RBAC without list/watch: the daemon runs on what it read, and says why ---------------------------
-kill "$SPID"
-wait "$SPID" 2>/dev/null || true
 start_server --forbid list/deviceconfigs
 start_daemon
 check "no list permission: one line naming the verb" \

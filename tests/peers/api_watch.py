@@ -41,6 +41,8 @@ import time
 import uuid
 from urllib.parse import parse_qs, unquote
 
+from peerlib import merge_patch
+
 PREFIX = ["apis", "amd.com", "v1alpha1", "namespaces"]
 KIND, API_VERSION = "DeviceConfig", "amd.com/v1alpha1"
 DEFAULT_WATCH_SECONDS = 1800
@@ -54,19 +56,6 @@ def add_arguments(p):
     p.add_argument("--port", type=int, default=0, help="listen here (a restart keeps its port)")
     p.add_argument("--dc-state", help="DeviceConfigs, their history and the resourceVersion, "
                    "kept here across restarts (etcd's part)")
-
-
-def merge_patch(target, patch):
-    """RFC 7386 (as apiserver.py's, which imports this module)."""
-    if not isinstance(patch, dict):
-        return patch
-    out = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merge_patch(out.get(key), value)
-    return out
 
 
 def status(code, reason, message):

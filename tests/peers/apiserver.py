@@ -26,21 +26,7 @@ import api_crd
 import api_kubevirt
 import api_watch
 import api_resourceslices
-
-
-def merge_patch(target, patch):
-    """RFC 7386."""
-    if not isinstance(patch, dict):
-        return patch
-    if not isinstance(target, dict):
-        target = {}
-    out = dict(target)
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = merge_patch(out.get(key), value)
-    return out
+from peerlib import merge_patch
 
 
 class State:

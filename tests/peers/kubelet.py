@@ -18,24 +18,19 @@ import argparse
 import json
 import os
 import queue
-import signal
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
 from concurrent import futures
 
 import grpc
 import h2flood as H
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+import peerlib
+from peerlib import BOOL, INT32, INT64, MSG, OPT, REP, STRING
+from peerlib import build_messages, check, finish, wait_for
 
 # --- the v1beta1 messages, from kubelet's api.proto tables -------------------
-
-F = descriptor_pb2.FieldDescriptorProto
-STRING, BOOL, INT32, INT64, MSG = F.TYPE_STRING, F.TYPE_BOOL, F.TYPE_INT32, F.TYPE_INT64, F.TYPE_MESSAGE
-OPT, REP = F.LABEL_OPTIONAL, F.LABEL_REPEATED
 
 MESSAGES = [
     ("DevicePluginOptions", [("pre_start_required", 1, BOOL, OPT, None),
@@ -76,57 +71,9 @@ MESSAGES = [
 ]
 
 
-def build_messages():
-    fdp = descriptor_pb2.FileDescriptorProto(name="kubelet_test_v1beta1.proto",
-                                             package="v1beta1", syntax="proto3")
-    for name, fields in MESSAGES:
-        m = fdp.message_type.add(name=name)
-        for fname, num, ftype, label, tname in fields:
-            f = m.field.add(name=fname, number=num, type=ftype, label=label)
-            if tname:
-                f.type_name = ".v1beta1." + tname
-        if name == "ContainerAllocateResponse":
-            for entry in ("EnvsEntry", "AnnotationsEntry"):
-                e = m.nested_type.add(name=entry)
-                e.options.map_entry = True
-                e.field.add(name="key", number=1, type=STRING, label=OPT)
-                e.field.add(name="value", number=2, type=STRING, label=OPT)
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(fdp)
-    out = {}
-    for name, _ in MESSAGES:
-        desc = pool.FindMessageTypeByName("v1beta1." + name)
-        out[name] = message_factory.MessageFactory(pool).GetPrototype(desc)
-    return out
-
-
-M = build_messages()
+M = build_messages("v1beta1", MESSAGES, {"ContainerAllocateResponse": [
+    ("EnvsEntry", STRING, None), ("AnnotationsEntry", STRING, None)]})
 DP = "/v1beta1.DevicePlugin/"
-
-# --- reporting -----------------------------------------------------------------
-
-FAILURES = []
-PASSES = [0]
-
-
-def check(what, cond, detail=""):
-    if cond:
-        PASSES[0] += 1
-        print("ok - " + what, flush=True)
-    else:
-        FAILURES.append(what)
-        print("not ok - %s%s" % (what, ("  # " + str(detail)) if detail != "" else ""), flush=True)
-    return cond
-
-
-def wait_for(pred, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.01)
-    return pred()
 
 # --- the kubelet side ----------------------------------------------------------
 
@@ -313,32 +260,10 @@ def frames_of(data):
 # --- the scenario -----------------------------------------------------------------
 
 
-class Daemon:
+class Daemon(peerlib.Daemon):
     def __init__(self, amdvirt, root, log_path, umask=None):
-        self.log_path = log_path
-        self.log = open(log_path, "ab")
-        self.log_start = self.log.tell()        # the file may hold earlier daemons' lines
-        self.proc = subprocess.Popen([amdvirt, "--root", root, "daemon", "--resync", "3600"],
-                                     stdout=self.log, stderr=self.log,
-                                     preexec_fn=None if umask is None else lambda: os.umask(umask))
-        self.t0 = time.monotonic()
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def log_text(self):
-        with open(self.log_path, "rb") as f:
-            f.seek(self.log_start)
-            return f.read().decode(errors="replace")
-
-    def term(self, timeout=5):
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return None
+        super().__init__([amdvirt, "--root", root, "daemon", "--resync", "3600"], log_path,
+                         None if umask is None else lambda: os.umask(umask))
 
 
 def run(args):
@@ -356,21 +281,15 @@ def run(args):
         wait_for(lambda: os.path.exists(os.path.join(pdir, sock_name)), 5)
         time.sleep(0.3)
         check("%s: daemon waits for an absent kubelet" % sc, d.alive())
-        text = d.log_text()
+        text = d.text()
         check("%s: one clear line about the absent kubelet" % sc,
               text.count("kubelet is not listening") == 1, text)
         k.start()
     else:
         k.start()
         d = Daemon(args.amdvirt, root, log_path, umask=0)
-    try:
+    with peerlib.driving(sc, d, k.stop):
         body(args, k, d, root, pdir, model, resource, expect, sock_name)
-    finally:
-        if d.alive():
-            d.proc.kill()
-        k.stop()
-    if FAILURES:
-        sys.stderr.write("--- daemon log (%s) ---\n%s" % (sc, d.log_text()))
 
 
 def body(args, k, d, root, pdir, model, resource, expect, sock_name):
@@ -444,7 +363,7 @@ def body(args, k, d, root, pdir, model, resource, expect, sock_name):
     if args.hostile:
         # Hundreds of streams were opened: a capped number of lines about
         # them, and one saying how many were left out.
-        text = d.log_text()
+        text = d.text()
         opened = text.count("ListAndWatch: stream opened")
         check("%s: stream lines capped under churn (%d written)" % (sc, opened),
               opened <= 50 and "more lines about device plugin calls" in text, opened)
@@ -901,11 +820,11 @@ def malformed_checks(d, sc, path):
         check("%s: %s: stream reset with PROTOCOL_ERROR" % (sc, why),
               on1 == [(3, b"\x00\x00\x00\x01")], on1)
     check("%s: the resets are logged, naming the peer" % sc,
-          wait_for(lambda: "reset (PROTOCOL_ERROR): invalid header field value" in d.log_text()
-                   and "gRPC peer python3[%d]" % os.getpid() in d.log_text(), 3),
-          d.log_text()[-2000:])
+          wait_for(lambda: "reset (PROTOCOL_ERROR): invalid header field value" in d.text()
+                   and "gRPC peer python3[%d]" % os.getpid() in d.text(), 3),
+          d.text()[-2000:])
     check("%s: no forged line in the log" % sc,
-          "\namdvirt: forged line" not in d.log_text())
+          "\namdvirt: forged line" not in d.text())
 
 
 def budget_checks(k, sc, path, healthy):
@@ -978,8 +897,7 @@ def main():
                     help="dial back as kubelets before 1.26 do (:authority is the socket path)")
     args = ap.parse_args()
     run(args)
-    print("# %d passed, %d failed" % (PASSES[0], len(FAILURES)))
-    sys.exit(1 if FAILURES else 0)
+    finish()
 
 
 if __name__ == "__main__":

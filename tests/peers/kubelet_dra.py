@@ -23,7 +23,6 @@ Prints TAP-style lines; exits 1 on any failure.
 import argparse
 import json
 import os
-import signal
 import ssl
 import subprocess
 import sys
@@ -32,11 +31,8 @@ import urllib.error
 import urllib.request
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-F = descriptor_pb2.FieldDescriptorProto
-STRING, BOOL, MSG = F.TYPE_STRING, F.TYPE_BOOL, F.TYPE_MESSAGE
-OPT, REP = F.LABEL_OPTIONAL, F.LABEL_REPEATED
+import peerlib
+from peerlib import BOOL, FAILURES, MSG, OPT, REP, STRING, build_messages, check, finish
 
 DRIVER = "gpu.amdvirt.io"
 NODE = "node1"
@@ -58,8 +54,8 @@ DRA = [
     ("Claim", [("namespace", 1, STRING, OPT, None), ("uid", 2, STRING, OPT, None),
                ("name", 3, STRING, OPT, None)]),
 ]
-MAPS = {"NodePrepareResourcesResponse": "NodePrepareResourceResponse",
-        "NodeUnprepareResourcesResponse": "NodeUnprepareResourceResponse"}
+MAPS = {"NodePrepareResourcesResponse": [("ClaimsEntry", MSG, "NodePrepareResourceResponse")],
+        "NodeUnprepareResourcesResponse": [("ClaimsEntry", MSG, "NodeUnprepareResourceResponse")]}
 REG = [
     ("InfoRequest", []),
     ("PluginInfo", [("type", 1, STRING, OPT, None), ("name", 2, STRING, OPT, None),
@@ -71,53 +67,12 @@ REG = [
 ]
 
 
-def build(package, messages, maps):
-    fdp = descriptor_pb2.FileDescriptorProto(name=package.replace(".", "_") + "_test.proto",
-                                             package=package, syntax="proto3")
-    for name, fields in messages:
-        m = fdp.message_type.add(name=name)
-        for fname, num, ftype, label, tname in fields:
-            f = m.field.add(name=fname, number=num, type=ftype, label=label)
-            if tname:
-                f.type_name = "." + package + "." + tname
-        if name in maps:
-            e = m.nested_type.add(name="ClaimsEntry")
-            e.options.map_entry = True
-            e.field.add(name="key", number=1, type=STRING, label=OPT)
-            e.field.add(name="value", number=2, type=MSG, label=OPT,
-                        type_name="." + package + "." + maps[name])
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(fdp)
-    return {name: message_factory.MessageFactory(pool).GetPrototype(
-        pool.FindMessageTypeByName(package + "." + name)) for name, _ in messages}
-
-
-M = build("k8s.io.kubelet.pkg.apis.dra.v1", DRA, MAPS)
-R = build("pluginregistration", REG, {})
-
-FAILURES = []
-PASSES = [0]
-
-
-def check(what, cond, detail=""):
-    if cond:
-        PASSES[0] += 1
-        print("ok - " + what, flush=True)
-    else:
-        FAILURES.append(what)
-        print("not ok - %s%s" % (what, ("  # " + str(detail)[:3000]) if detail != "" else ""),
-              flush=True)
-    return cond
+M = build_messages("k8s.io.kubelet.pkg.apis.dra.v1", DRA, MAPS)
+R = build_messages("pluginregistration", REG)
 
 
 def wait_for(pred, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.02)
-    return pred()
+    return peerlib.wait_for(pred, timeout, 0.02)
 
 # --- the API server, as an administrator -------------------------------------------
 
@@ -255,14 +210,10 @@ class Kubelet:
 # --- the daemon -----------------------------------------------------------------------
 
 
-class Daemon:
+class Daemon(peerlib.Daemon):
     def __init__(self, args, extra=(), by_config=False):
         """by_config: DRA asked by the DeviceConfig's amdvirt/allocation
         annotation (the form a cluster keeps), not by --dra."""
-        self.log_path = os.path.join(args.tmp, "dra-%s.log" % args.scenario)
-        self.log = open(self.log_path, "ab")
-        self.start = self.log.tell()
-        self.t0 = time.monotonic()
         how = ["--dra"]
         if by_config:
             path = os.path.join(args.tmp, "dra-dc-%s.json" % args.scenario)
@@ -272,27 +223,13 @@ class Daemon:
                                         "annotations": {"amdvirt/allocation": "dra"}},
                            "spec": {"driver": {"enable": False}}}, f)
             how = ["--config", path]
-        self.proc = subprocess.Popen(
+        super().__init__(
             [args.amdvirt, "--root", args.root, "daemon"] + how + ["--kubeconfig", args.kubeconfig,
              "--node-name", NODE, "--resync", "3600"] + list(extra),
-            stdout=self.log, stderr=self.log)
+            os.path.join(args.tmp, "dra-%s.log" % args.scenario))
 
-    def alive(self):
-        return self.proc.poll() is None
-
-    def text(self):
-        with open(self.log_path, "rb") as f:
-            f.seek(self.start)
-            return f.read().decode(errors="replace")
-
-    def term(self):
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return None
+    def term(self, timeout=10):
+        return super().term(timeout)
 
     def crash(self):
         self.proc.kill()
@@ -496,14 +433,8 @@ def run(args):
     hive_ids = dict(zip(("h0", "h1"), args.hive_ids.split(","))) if args.hive_ids else None
     k = Kubelet(root)
     d = Daemon(args)
-    try:
+    with peerlib.driving(sc, d, k.close):
         body(args, sc, root, api, k, d, expect, want, hive_ids)
-    finally:
-        if d.alive():
-            d.proc.kill()
-        k.close()
-    if FAILURES:
-        sys.stderr.write("--- daemon log (%s) ---\n%s" % (sc, d.text()))
 
 
 def body(args, sc, root, api, k, d, expect, want, hive_ids):
@@ -721,8 +652,7 @@ def main():
     ap.add_argument("--hive-ids", help="the xgmi hive ids of h0,h1")
     args = ap.parse_args()
     run(args)
-    print("# %d passed, %d failed" % (PASSES[0], len(FAILURES)))
-    sys.exit(1 if FAILURES else 0)
+    finish()
 
 
 if __name__ == "__main__":

@@ -32,11 +32,7 @@ import time
 from concurrent import futures
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-F = descriptor_pb2.FieldDescriptorProto
-STRING, INT64, UINT64, MSG = F.TYPE_STRING, F.TYPE_INT64, F.TYPE_UINT64, F.TYPE_MESSAGE
-OPT, REP = F.LABEL_OPTIONAL, F.LABEL_REPEATED
+from peerlib import INT64, MSG, OPT, REP, STRING, UINT64, build_messages
 
 MESSAGES = [
     ("AllocatableResourcesRequest", []),
@@ -64,22 +60,7 @@ MESSAGES = [
 ]
 
 
-def build_messages():
-    fdp = descriptor_pb2.FileDescriptorProto(name="kubelet_test_podresources_v1.proto",
-                                             package="v1", syntax="proto3")
-    for name, fields in MESSAGES:
-        m = fdp.message_type.add(name=name)
-        for fname, num, ftype, label, tname in fields:
-            f = m.field.add(name=fname, number=num, type=ftype, label=label)
-            if tname:
-                f.type_name = ".v1." + tname
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(fdp)
-    return {name: message_factory.MessageFactory(pool).GetPrototype(
-        pool.FindMessageTypeByName("v1." + name)) for name, _ in MESSAGES}
-
-
-M = build_messages()
+M = build_messages("v1", MESSAGES)
 
 
 def devices(msg, entries):
