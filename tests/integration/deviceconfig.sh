@@ -103,7 +103,10 @@ DCS="inbox vf-managed pf hives"
 import json, sys, yaml
 d, out, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 objs = [yaml.safe_load(open("%s/%s.yaml" % (d, n))) for n in names]
-json.dump({"deviceconfigs": objs}, open(out, "w"))
+# A KubeVirt CR that permits nothing yet, for kubevirt-config --apply.
+kv = {"apiVersion": "kubevirt.io/v1", "kind": "KubeVirt",
+      "metadata": {"name": "kubevirt", "namespace": "kubevirt"}, "spec": {"configuration": {}}}
+json.dump({"deviceconfigs": objs, "kubevirts": [kv]}, open(out, "w"))
 EOF
 
 # --- the server -------------------------------------------------------------
@@ -216,6 +219,27 @@ check "... and from the API" test "$(res "$T/list.api")" = amd.com/gpu_vf
 both vf-managed list --root "$H" --resource-naming single list --json
 check "--resource-naming single wins over the DeviceConfig" test "$(res "$T/list.api")" = amd.com/gpu
 check "... both ways" cmp -s "$T/list.file" "$T/list.api"
+
+# kubevirt-config takes the configuration through the same path: the patch
+# and what --apply writes name the DeviceConfig's resource.
+both vf-managed kvc --root "$H" kubevirt-config --json
+check "kubevirt-config: the same patch from a file and from the API, for amd.com/gpu_vf" \
+	q "$T/kvc.api" '[e["resourceName"] for e in d["spec"]["configuration"]["permittedHostDevices"]["pciHostDevices"]] == ["amd.com/gpu_vf"]'
+rc=0
+"$AMDVIRT" --root "$H" --kubeconfig "$T/kubeconfig" --deviceconfig kube-amd-gpu/vf-managed \
+	kubevirt-config --apply >"$T/kva.out" 2>"$T/kva.err" || rc=$?
+check "kubevirt-config --apply --deviceconfig: exit 0" test $rc -eq 0
+check "... the KubeVirt CR on the server permits amd.com/gpu_vf, the DeviceConfig's naming" \
+	"$PY" - "https://127.0.0.1:$PORT" "$T/ca.crt" "$TOKEN" <<'EOF'
+import json, ssl, sys, urllib.request
+url, ca, token = sys.argv[1:]
+req = urllib.request.Request(url + "/apis/kubevirt.io/v1/namespaces/kubevirt/kubevirts/kubevirt",
+                             headers={"Authorization": "Bearer " + token})
+cr = json.load(urllib.request.urlopen(req, context=ssl.create_default_context(cafile=ca)))
+pci = cr["spec"]["configuration"]["permittedHostDevices"]["pciHostDevices"]
+sys.exit(not ([(e["pciVendorSelector"], e["resourceName"], e["externalResourceProvider"]) for e in pci]
+              == [("1002:74b5", "amd.com/gpu_vf", True)]))
+EOF
 
 # --- a passthrough driverType the host contradicts ---------------------------------
 both pf check --root "$H" check --json
