@@ -5,7 +5,7 @@
 #   bench/console.sh [BUILDDIR] [RUNS]
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src}
+build=$(cd "${1:-$src}" && pwd)
 runs=${2:-11}
 out=${TMPDIR:-/tmp}/amdvirt-bench-console
 mkdir -p "$out"

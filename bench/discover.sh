@@ -11,7 +11,7 @@
 # numbers depend on the machine.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src}
+build=$(cd "${1:-$src}" && pwd)
 n=${2:-50000}
 runs=${3:-3}
 out=$build/bench/out

@@ -46,6 +46,8 @@ def main():
         t1 = time.monotonic()
         assert err is None, err
         while not api.slices():
+            if time.monotonic() - t0 > 30:
+                sys.exit("no ResourceSlice 30 s after start; the daemon's log: %s" % d.log_path)
             time.sleep(0.001)
         t2 = time.monotonic()
         reg.append((t1 - t0) * 1000)

@@ -8,7 +8,7 @@
 # Not a test: the numbers depend on the machine.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src}
+build=$(cd "${1:-$src}" && pwd)
 out=$build/bench-out/dra
 rm -rf "$out"
 mkdir -p "$out"

@@ -11,7 +11,7 @@
 # on the machine.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src}
+build=$(cd "${1:-$src}" && pwd)
 runs=${2:-21}
 base=${3:-}
 out=$build/bench/out

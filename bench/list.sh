@@ -6,7 +6,7 @@
 # numbers depend on the machine.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src}
+build=$(cd "${1:-$src}" && pwd)
 runs=${2:-21}
 out=$build/bench/out
 mkdir -p "$out"

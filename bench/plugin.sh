@@ -6,7 +6,7 @@
 # Not a test: the numbers depend on the machine.
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src}
+build=$(cd "${1:-$src}" && pwd)
 out=$build/bench-out/plugin   # not under bench/: that directory is distributed whole
 rm -rf "$out"
 mkdir -p "$out"

@@ -208,8 +208,13 @@ static void begin_stop(struct av_daemon *d, const char *signame)
 {
 	if (d->stopping)
 		return;
-	av_log("%s: withdrawing %d devices of %s and stopping", signame,
-	       d->plugin.res.n_devices, d->resource);
+	if (d->dra)
+		/* kubelet removes a gone driver's slices after a grace period,
+		 * so a quick restart keeps the devices schedulable. */
+		av_log("%s: stopping the DRA driver; its ResourceSlice stays for kubelet to remove", signame);
+	else
+		av_log("%s: withdrawing %d devices of %s and stopping", signame, d->plugin.res.n_devices,
+		       d->resource);
 	d->stopping = true;
 	av_daemon_dcwatch_cancel(d);
 	av_plugin_stop(&d->plugin);
