@@ -73,7 +73,8 @@ stop_apiserver() {
 # running server whose only context CONTEXT has the user USER, trusting the
 # CA file CA (relative to FILE's directory when not absolute).  The user
 # sends TOKEN, or with EXEC-YAML runs an exec credential plugin: the lines
-# under `exec:`, indented by six spaces.
+# under `exec:`, indented by six spaces.  KC_CLUSTER_EXTRA, when set, is
+# more of the cluster's lines (indented by four spaces).
 write_kubeconfig() {
 	if [ $# -gt 4 ]; then
 		set -- "$1" "$2" "$3" "$4" "    exec:
@@ -89,7 +90,8 @@ clusters:
 - name: test
   cluster:
     server: https://127.0.0.1:$PORT
-    certificate-authority: $2
+    certificate-authority: $2${KC_CLUSTER_EXTRA:+
+$KC_CLUSTER_EXTRA}
 contexts:
 - name: $3
   context: {cluster: test, user: $4}

@@ -82,6 +82,10 @@ int av_config_text_check(const char *text, size_t len, const char *what, char **
 struct cJSON *av_config_parse_text(const char *text, size_t len, const char *what, char **cause);
 /* YAML text into a cJSON tree (devconfig_yaml.c).  NULL with *cause. */
 struct cJSON *av_config_yaml_parse(const char *text, size_t len, const char *what, char **cause);
+/* A plain (unquoted) YAML scalar as YAML 1.1 types it: null, a boolean, a
+ * number or a string; the kubeconfig reader types its free-form parts
+ * with it too.  NULL when out of memory. */
+struct cJSON *av_yaml_plain_scalar(const char *v);
 /* Reads and parses a file (a path on the machine running amdvirt, not under
  * ROOT: it is the operator's input, like a command-line argument). */
 int av_config_load(struct av_config *cfg, const char *path, char **cause);

@@ -145,7 +145,7 @@ static bool yaml_float(const char *v, double *out)
 }
 
 /* A plain scalar as YAML 1.1 types it (see the top of the file). */
-static cJSON *plain(const char *v)
+cJSON *av_yaml_plain_scalar(const char *v)
 {
 	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
 	static const char *const yes[] = { "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
@@ -245,7 +245,7 @@ static int scalar(struct builder *b, const yaml_event_t *ev)
 	                 || (tag && (strcmp(tag, YAML_STR_TAG) == 0 || strcmp(tag, "!") == 0));
 	struct frame *f = b->depth ? &b->stack[b->depth - 1] : NULL;
 	bool is_key = f && cJSON_IsObject(f->node) && !f->have_key;
-	return attach(b, as_string || is_key ? cJSON_CreateString(v) : plain(v), ev, is_key ? v : NULL);
+	return attach(b, as_string || is_key ? cJSON_CreateString(v) : av_yaml_plain_scalar(v), ev, is_key ? v : NULL);
 }
 
 static int event(struct builder *b, const yaml_event_t *ev)

@@ -51,6 +51,7 @@ void av_k8s_conf_clear(struct av_k8s_conf *c)
 	free(c->token);
 	free(c->token_file);
 	av_exec_conf_free(c->exec);
+	free(c->exec_cluster_config);
 	memset(c, 0, sizeof(*c));
 }
 

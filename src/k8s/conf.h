@@ -45,6 +45,10 @@ struct av_k8s_conf {
 	 * host path read through this host); NULL for kubeconfig paths. */
 	const struct av_host *token_host;
 	struct av_exec_conf *exec;   /* NULL unless the user has an exec plugin */
+	/* The cluster's extensions entry client.authentication.k8s.io/exec,
+	 * as JSON text: an exec plugin with provideClusterInfo gets it as
+	 * spec.cluster.config.  NULL when there is none. */
+	char *exec_cluster_config;
 };
 
 /* In-cluster: KUBERNETES_SERVICE_HOST / _PORT, and the service-account token

@@ -134,6 +134,12 @@ static bool add_cluster(cJSON *spec, const struct av_k8s_conf *c)
 	free(ca);
 	bool ok = !len || (b64 && cJSON_AddStringToObject(cl, "certificate-authority-data", b64));
 	free(b64);
+	if (ok && c->exec_cluster_config) {
+		cJSON *cfg = cJSON_Parse(c->exec_cluster_config);
+		ok = cfg && cJSON_AddItemToObject(cl, "config", cfg);
+		if (!ok)
+			cJSON_Delete(cfg);
+	}
 	return ok;
 }
 

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <yaml.h>
 
+#include "host/devconfig.h"
 #include "k8s/conf.h"
 #include "base/util.h"
 
@@ -110,6 +112,71 @@ static int yaml11_bool(const char *v)
 	return -1;
 }
 
+/* A node of the document as JSON, for the parts of a kubeconfig that are
+ * free-form (an extension): quoted scalars are strings, plain ones typed
+ * as YAML 1.1 types them, as kubectl reads the file.  NULL when too deep,
+ * not a string key or out of memory. */
+static cJSON *to_json(struct kc *k, yaml_node_t *n, int depth)
+{
+	if (!n || depth > 32)
+		return NULL;
+	if (n->type == YAML_SCALAR_NODE) {
+		const char *v = (const char *)n->data.scalar.value;
+		return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? av_yaml_plain_scalar(v) : cJSON_CreateString(v);
+	}
+	if (n->type == YAML_SEQUENCE_NODE) {
+		cJSON *a = cJSON_CreateArray();
+		for (yaml_node_item_t *i = n->data.sequence.items.start; a && i < n->data.sequence.items.top; i++) {
+			cJSON *e = to_json(k, yaml_document_get_node(&k->doc, *i), depth + 1);
+			if (!e || !cJSON_AddItemToArray(a, e)) {
+				cJSON_Delete(e);
+				cJSON_Delete(a);
+				return NULL;
+			}
+		}
+		return a;
+	}
+	if (n->type != YAML_MAPPING_NODE)
+		return NULL;
+	cJSON *o = cJSON_CreateObject();
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; o && p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(&k->doc, p->key);
+		cJSON *v = kn && kn->type == YAML_SCALAR_NODE
+		           ? to_json(k, yaml_document_get_node(&k->doc, p->value), depth + 1) : NULL;
+		if (!v || !cJSON_AddItemToObject(o, (const char *)kn->data.scalar.value, v)) {
+			cJSON_Delete(v);
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* clusters[].cluster.extensions: the one named for exec plugins, kept for
+ * KUBERNETES_EXEC_INFO; the others are not amdvirt's. */
+static int read_exec_extension(struct kc *k, yaml_node_t *cl, const char *name, struct av_k8s_conf *c)
+{
+	yaml_node_t *seq = get(k, cl, "extensions");
+	if (!seq)
+		return 0;
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return fail(k, -EINVAL, "cluster \"%s\": extensions is not a list", name);
+	for (yaml_node_item_t *i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
+		yaml_node_t *e = yaml_document_get_node(&k->doc, *i);
+		const char *n = scalar(k, e, "name");
+		if (!n || strcmp(n, "client.authentication.k8s.io/exec") != 0)
+			continue;
+		yaml_node_t *x = get(k, e, "extension");
+		cJSON *ext = x && x->type == YAML_MAPPING_NODE ? to_json(k, x, 0) : NULL;
+		if (!ext)
+			return fail(k, -EINVAL, "cluster \"%s\": extension %s is not an object amdvirt can read", name, n);
+		c->exec_cluster_config = cJSON_PrintUnformatted(ext);
+		cJSON_Delete(ext);
+		return c->exec_cluster_config ? 0 : -ENOMEM;
+	}
+	return 0;
+}
+
 static int read_cluster(struct kc *k, yaml_node_t *cl, const char *name, struct av_k8s_conf *c)
 {
 	if (!cl)
@@ -136,6 +203,8 @@ static int read_cluster(struct kc *k, yaml_node_t *cl, const char *name, struct 
 	int r = data_field(k, cl, "certificate-authority-data", &c->ca);
 	if (!r && !c->ca.data)
 		r = path_field(k, cl, "certificate-authority", &c->ca_file);
+	if (!r)
+		r = read_exec_extension(k, cl, name, c);
 	return r;
 }
 

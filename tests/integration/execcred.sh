@@ -113,6 +113,34 @@ check "the plugin got its args" sh -c "[ \"\$(cat '$T/plugin/args.1')\" = \"\$(p
 check "the plugin's stdin is not a terminal and empty" grep -qx "not a tty, stdin gave 0 bytes" "$T/plugin/stdin.1"
 check "the plugin's stderr is passed through" grep -qx "exec-plugin: run 1" "$T/err"
 
+# The cluster's exec extension (what OIDC helpers read their audience
+# from) goes to the plugin as spec.cluster.config, typed as kubectl types
+# YAML; other extensions are not the plugin's.
+start_server
+KC_CLUSTER_EXTRA="    extensions:
+    - name: example.com/other
+      extension: {ignored: true}
+    - name: client.authentication.k8s.io/exec
+      extension:
+        audience: amdvirt-test
+        scopes: [openid, groups]
+        maxAge: 3600
+        enabled: yes
+        version: \"1.0\"" kubeconfig "$V1_EXEC"
+reset_plugin ok "$TOKEN"
+kv
+check "the cluster's exec extension: exit 0" test "$RC" -eq 0
+check "... given to the plugin as spec.cluster.config, the other extension not" \
+	q 'info(1)["spec"]["cluster"]["config"] == {"audience": "amdvirt-test", "scopes": ["openid", "groups"], "maxAge": 3600, "enabled": True, "version": "1.0"}'
+KC_CLUSTER_EXTRA="    extensions:
+    - name: client.authentication.k8s.io/exec
+      extension: [not, an, object]" kubeconfig "$V1_EXEC"
+reset_plugin ok "$TOKEN"
+kv
+check "an exec extension that is not an object: exit 2, one line naming it, nothing run or sent" \
+	sh -c "[ $RC -eq 2 ] && grep -q 'extension client.authentication.k8s.io/exec is not an object' '$T/err' && [ ! -e '$T/plugin/runs' ]"
+kubeconfig "$V1_EXEC"
+
 start_server
 reset_plugin ok "$TOKEN"
 lab
