@@ -267,36 +267,12 @@ def check_dra(objs):
 def judge_dra_policy(pol, agent):
     """The policy's CEL evaluated as the API server does, on sample requests."""
     sys.path.insert(0, os.path.join(SRC, "tests/peers"))
-    import cel
+    import vap
 
     spec = pol["spec"]
 
     def admit(op, user, obj, old, extra):
-        rules = spec["matchConstraints"]["resourceRules"]
-        if not any("resourceslices" in r["resources"] and "resource.k8s.io" in r["apiGroups"] and
-                   op in r["operations"] for r in rules):
-            return True, "not matched"
-        env = {"object": obj, "oldObject": old, "params": None,
-               "request": {"operation": op, "name": (obj or old)["metadata"]["name"], "namespace": "",
-                           "userInfo": {"username": user, "extra": extra}}}
-        vs = {}
-        env["variables"] = vs
-        for v in spec.get("variables", []):
-            try:
-                vs[v["name"]] = cel.evaluate(v["expression"], env)
-            except cel.CelError as e:
-                return False, "variable %s: %s" % (v["name"], e)
-        for mc in spec.get("matchConditions", []):
-            if not cel.evaluate(mc["expression"], env):
-                return True, "condition false"
-        for v in spec["validations"]:
-            try:
-                ok = cel.evaluate(v["expression"], env)
-            except cel.CelError as e:
-                return False, "error: %s" % e
-            if ok is not True:
-                return False, v.get("message") or cel.evaluate(v["messageExpression"], env)
-        return True, "admitted"
+        return vap.admit(spec, "resource.k8s.io", "resourceslices", op, user, obj, old, extra)
 
     def sl(node, driver="gpu.amdvirt.io"):
         return {"apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice",
@@ -322,7 +298,7 @@ def judge_dra_policy(pol, agent):
         ok, msg = admit(op, user, obj, old, extra)
         if ok != want:
             fail("dra policy: %s: %s (%s)" % (what, "admitted" if ok else "denied", msg))
-        elif not ok and (msg.startswith("error") or msg.startswith("variable")):
+        elif not ok and msg.startswith(("error", "matchCondition", "messageExpression error")):
             fail("dra policy: %s: denied by an evaluation error: %s" % (what, msg))
 
 

@@ -11,7 +11,7 @@ import yaml
 
 SRC, RENDERED, KEYS = sys.argv[1:4]
 sys.path.insert(0, os.path.join(SRC, "tests/peers"))
-import cel  # noqa: E402
+import vap  # noqa: E402
 
 objs = [d for d in yaml.safe_load_all(open(RENDERED)) if d]
 NS = [o for o in objs if o["kind"] == "Namespace"][0]["metadata"]["name"]
@@ -39,54 +39,9 @@ if POL["spec"].get("failurePolicy") != "Fail":
     fail("failurePolicy %r, want Fail" % POL["spec"].get("failurePolicy"))
 
 
-class Variables(dict):
-    # Evaluated on first use, as the API server does; an error is raised
-    # where the variable is read.
-    def __init__(self, defs, env):
-        super().__init__()
-        self.defs = {v["name"]: v["expression"] for v in defs}
-        self.env = env
-
-    def __contains__(self, k):
-        return k in self.defs
-
-    def __getitem__(self, k):
-        if not dict.__contains__(self, k):
-            dict.__setitem__(self, k, cel.evaluate(self.defs[k], self.env))
-        return dict.__getitem__(self, k)
-
-
 def admit(op, user, obj, old, extra=None):
     """Returns (admitted, message)."""
-    spec = POL["spec"]
-    rules = spec["matchConstraints"]["resourceRules"]
-    if not any("nodes" in r["resources"] and op in r["operations"] for r in rules):
-        return True, "not matched"
-    name = (obj or old)["metadata"]["name"]
-    env = {"object": obj, "oldObject": old, "params": None,
-           "request": {"operation": op, "name": name, "namespace": "",
-                       "userInfo": {"username": user, "extra": extra or {}}}}
-    env["variables"] = Variables(spec.get("variables", []), env)
-    for mc in spec.get("matchConditions", []):
-        try:
-            if not cel.evaluate(mc["expression"], env):
-                return True, "condition %s false" % mc["name"]
-        except cel.CelError as e:
-            return False, "matchCondition %s: %s" % (mc["name"], e)
-    for v in spec["validations"]:
-        try:
-            ok = cel.evaluate(v["expression"], env)
-        except cel.CelError as e:
-            return False, "error: %s" % e
-        if ok is not True:
-            msg = v.get("message", "")
-            if "messageExpression" in v:
-                try:
-                    msg = cel.evaluate(v["messageExpression"], env)
-                except cel.CelError as e:
-                    msg = "messageExpression error: %s" % e
-            return False, msg
-    return True, "admitted"
+    return vap.admit(POL["spec"], "", "nodes", op, user, obj, old, extra)
 
 
 AGENT = "system:serviceaccount:%s:%s" % (NS, SA)
