@@ -95,16 +95,6 @@ static int read_host(void *user, struct av_model *m, struct av_resources *r)
 	return rc;
 }
 
-static void set_error(struct av_dra_claim *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_error(struct av_dra_claim *c, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	free(c->error);
-	c->error = av_vstrdup_printf(fmt, ap);
-	va_end(ap);
-}
-
 static void save_claims(struct av_dra_agent *a)
 {
 	int r = av_dra_claims_save(a->d->cli->host, &a->claims);
@@ -119,13 +109,14 @@ static void prepare_one(struct av_dra_agent *a, struct av_dra_claim *c, bool man
 	if (i >= 0) {
 		/* kubelet retries: the same answer, nothing done twice. */
 		if (av_dra_claim_copy_devs(c, &a->claims.v[i]) < 0)
-			set_error(c, "out of memory");
+			av_dra_claim_fail(c, "out of memory");
 		return;
 	}
 	cJSON *obj = NULL;
 	char *cause = NULL;
 	if (av_dra_claim_get(a->k, c->namespace_, c->name, &obj, &cause) < 0) {
-		set_error(c, "cannot read claim %s/%s: %s", c->namespace_, c->name, cause ? cause : "out of memory");
+		av_dra_claim_fail(c, "cannot read claim %s/%s: %s", c->namespace_, c->name,
+		                  cause ? cause : "out of memory");
 		free(cause);
 		return;
 	}
@@ -138,12 +129,12 @@ static void prepare_one(struct av_dra_agent *a, struct av_dra_claim *c, bool man
 	int r = av_dra_prepare(&env, c->namespace_, c->name, c->uid, obj, &res);
 	cJSON_Delete(obj);
 	if (r < 0) {
-		set_error(c, "out of memory");
+		av_dra_claim_fail(c, "out of memory");
 	} else if (res.error) {
-		set_error(c, "%s", res.error);
+		av_dra_claim_fail(c, "%s", res.error);
 	} else if (av_dra_claim_copy_devs(c, &res) < 0 || av_dra_claims_put(&a->claims, &res) < 0) {
 		av_dra_unprepare(a->d->cli->host, &res, NULL);
-		set_error(c, "out of memory");
+		av_dra_claim_fail(c, "out of memory");
 	} else {
 		save_claims(a);
 	}
@@ -158,7 +149,7 @@ static void unprepare_one(struct av_dra_agent *a, struct av_dra_claim *c)
 	if (i < 0)
 		return;
 	if (av_dra_unprepare(a->d->cli->host, &a->claims.v[i], &cause) < 0) {
-		set_error(c, "%s", cause ? cause : "cannot remove the claim's files");
+		av_dra_claim_fail(c, "%s", cause ? cause : "cannot remove the claim's files");
 		free(cause);
 		return;
 	}

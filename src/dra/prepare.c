@@ -67,17 +67,6 @@ static const char *str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int fail(struct av_dra_claim *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct av_dra_claim *out, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	free(out->error);
-	out->error = av_vstrdup_printf(fmt, ap);
-	va_end(ap);
-	return out->error ? 0 : -ENOMEM;
-}
-
 /* Why device i (or the function bdf, when i < 0) is not usable. */
 static void why_not(const struct av_model *m, const struct av_resources *r, int i, const char *bdf,
                     char *buf, size_t size)
@@ -325,8 +314,8 @@ static int read_results(const struct av_dra_env *env, const cJSON *obj, struct a
 	const cJSON *results = at(obj, "status", "allocation", "devices"), *it;
 	results = cJSON_GetObjectItemCaseSensitive(results, "results");
 	if (!cJSON_IsArray(results))
-		return fail(out, "claim %s/%s is not allocated (no status.allocation.devices.results)",
-		            out->namespace_, out->name);
+		return av_dra_claim_fail(out, "claim %s/%s is not allocated (no status.allocation.devices.results)",
+		                         out->namespace_, out->name);
 	cJSON_ArrayForEach(it, results) {
 		const char *drv = str(it, "driver"), *req = str(it, "request");
 		const char *pool = str(it, "pool"), *dev = str(it, "device");
@@ -334,23 +323,23 @@ static int read_results(const struct av_dra_env *env, const cJSON *obj, struct a
 		if (!drv || strcmp(drv, AV_DRA_DRIVER) != 0)
 			continue;
 		if (!req || !pool || !dev)
-			return fail(out, "claim %s/%s: a result without request, pool or device",
-			            out->namespace_, out->name);
+			return av_dra_claim_fail(out, "claim %s/%s: a result without request, pool or device",
+			                         out->namespace_, out->name);
 		/* A subrequest ("gpu/vf") serves its request ("gpu"): kubelet
 		 * matches containers against that. */
 		snprintf(base, sizeof(base), "%.*s", (int)strcspn(req, "/"), req);
 		if (!av_dra_dns_label_ok(base))
-			return fail(out, "claim %s/%s: request name '%s' is not a DNS label", out->namespace_,
-			            out->name, AV_SAFE(req));
+			return av_dra_claim_fail(out, "claim %s/%s: request name '%s' is not a DNS label",
+			                         out->namespace_, out->name, AV_SAFE(req));
 		if (strcmp(pool, env->node) != 0)
-			return fail(out, "claim %s/%s: device %s is in pool %s, not this node's %s", out->namespace_,
-			            out->name, AV_SAFE(dev), AV_SAFE(pool), env->node);
+			return av_dra_claim_fail(out, "claim %s/%s: device %s is in pool %s, not this node's %s",
+			                         out->namespace_, out->name, AV_SAFE(dev), AV_SAFE(pool), env->node);
 		if (av_dra_claim_dev_add(out, base, pool, dev, NULL) < 0)
 			return -ENOMEM;
 	}
 	if (out->n_devs == 0)
-		return fail(out, "claim %s/%s allocates no device of %s", out->namespace_, out->name,
-		            AV_DRA_DRIVER);
+		return av_dra_claim_fail(out, "claim %s/%s allocates no device of %s", out->namespace_, out->name,
+		                         AV_DRA_DRIVER);
 	return 0;
 }
 
@@ -369,12 +358,12 @@ int av_dra_prepare(const struct av_dra_env *env, const char *ns, const char *nam
 		return -ENOMEM;
 	const char *got_uid = str(at(obj, "metadata", NULL, NULL), "uid");
 	if (!got_uid || strcmp(got_uid, uid) != 0)
-		return fail(out, "claim %s/%s has uid %s, not %s (deleted and created again?)", ns, name,
-		            got_uid ? AV_SAFE(got_uid) : "(none)", uid);
+		return av_dra_claim_fail(out, "claim %s/%s has uid %s, not %s (deleted and created again?)", ns,
+		                         name, got_uid ? AV_SAFE(got_uid) : "(none)", uid);
 	if ((r = read_results(env, obj, out)) < 0 || out->error)
 		return r;
 	if ((r = view_read(env, &v)) < 0) {
-		r = fail(out, "cannot read the host: %s", av_strerror(-r));
+		r = av_dra_claim_fail(out, "cannot read the host: %s", av_strerror(-r));
 		goto done;
 	}
 	if (!(idx = calloc((size_t)out->n_devs, sizeof(int)))) {
@@ -388,12 +377,13 @@ int av_dra_prepare(const struct av_dra_env *env, const char *ns, const char *nam
 		if (idx[i] >= 0)
 			continue;
 		if (!av_dra_bdf_from_name(dev, bdf)) {
-			r = fail(out, "device %s is not one of %s's", AV_SAFE(dev), AV_DRA_DRIVER);
+			r = av_dra_claim_fail(out, "device %s is not one of %s's", AV_SAFE(dev), AV_DRA_DRIVER);
 			goto done;
 		}
 		why_not(&v.m, &v.r, -1, bdf, why, sizeof(why));
 		if (!env->bind_opts) {
-			r = fail(out, "device %s is not ready for a VM: %s (driver management is off)", dev, why);
+			r = av_dra_claim_fail(out, "device %s is not ready for a VM: %s (driver management is off)",
+			                      dev, why);
 			goto done;
 		}
 		r = bind_device(env, &v, bdf, why, sizeof(why));
@@ -402,13 +392,14 @@ int av_dra_prepare(const struct av_dra_env *env, const char *ns, const char *nam
 		if (r < 0 || (idx[i] = av_dra_slice_find(&v.m, &v.r, dev)) < 0) {
 			if (r == 0)
 				why_not(&v.m, &v.r, -1, bdf, why, sizeof(why));
-			r = fail(out, "device %s: %s", dev, why);
+			r = av_dra_claim_fail(out, "device %s: %s", dev, why);
 			goto done;
 		}
 		/* A bind re-read the host: earlier indexes are stale. */
 		for (int k = 0; k < i; k++)
 			if ((idx[k] = av_dra_slice_find(&v.m, &v.r, out->devs[k].device)) < 0) {
-				r = fail(out, "device %s left vfio-pci while the claim was prepared", out->devs[k].device);
+				r = av_dra_claim_fail(out, "device %s left vfio-pci while the claim was prepared",
+				                      out->devs[k].device);
 				goto done;
 			}
 	}
@@ -432,7 +423,7 @@ int av_dra_prepare(const struct av_dra_env *env, const char *ns, const char *nam
 		char *cause = NULL;
 		av_dra_unprepare(env->host, out, &cause);
 		free(cause);
-		r = fail(out, "cannot write the claim's files: %s", av_strerror(-r));
+		r = av_dra_claim_fail(out, "cannot write the claim's files: %s", av_strerror(-r));
 	}
 done:
 	free(idx);

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,16 @@ void av_dra_claim_clear(struct av_dra_claim *c)
 	free(c->name);
 	free(c->error);
 	memset(c, 0, sizeof(*c));
+}
+
+int av_dra_claim_fail(struct av_dra_claim *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(c->error);
+	c->error = av_vstrdup_printf(fmt, ap);
+	va_end(ap);
+	return c->error ? 0 : -ENOMEM;
 }
 
 int av_dra_claims_find(const struct av_dra_claims *c, const char *uid)

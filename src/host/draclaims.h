@@ -74,6 +74,9 @@ int av_dra_claims_set_slice(struct av_dra_claims *c, const char *name, const cha
                             long long generation, char *const *devices, int n_devices);
 int av_dra_strv_push(char ***v, int *n, const char *s);
 void av_dra_claim_clear(struct av_dra_claim *claim);
+/* Replaces claim->error with the formatted text.  0, or -ENOMEM (the
+ * error is then NULL). */
+int av_dra_claim_fail(struct av_dra_claim *claim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Copies src's devices (with their CDI IDs) into dst.  0 or -ENOMEM. */
 int av_dra_claim_copy_devs(struct av_dra_claim *dst, const struct av_dra_claim *src);
 

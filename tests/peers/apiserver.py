@@ -100,6 +100,10 @@ def status_body(code, reason, message):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-apiserver"
+    # Headers and body go out in two writes; with Nagle on, the body waits
+    # for the client's delayed ACK (40 ms) on a kept-alive connection.  A
+    # real API server (Go) sets TCP_NODELAY.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
