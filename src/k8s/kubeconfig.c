@@ -95,21 +95,15 @@ static int data_field(struct kc *k, yaml_node_t *map, const char *key, struct av
 	return r;
 }
 
-/* kubectl reads kubeconfigs as YAML 1.1, where these all mean true (and
- * their counterparts false); 1 true, 0 false or null, -1 neither. */
+/* kubectl reads kubeconfigs as YAML 1.1, which types a plain scalar as
+ * the DeviceConfig reader does: 1 true, 0 false or null, -1 neither (or
+ * out of memory). */
 static int yaml11_bool(const char *v)
 {
-	static const char *const yes[] = { "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-	                                   "on", "On", "ON" };
-	static const char *const no[] = { "n", "N", "no", "No", "NO", "false", "False", "FALSE",
-	                                  "off", "Off", "OFF", "~", "null", "Null", "NULL" };
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		if (strcmp(v, yes[i]) == 0)
-			return 1;
-	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		if (strcmp(v, no[i]) == 0)
-			return 0;
-	return -1;
+	cJSON *j = av_yaml_plain_scalar(v);
+	int r = cJSON_IsTrue(j) ? 1 : cJSON_IsFalse(j) || cJSON_IsNull(j) ? 0 : -1;
+	cJSON_Delete(j);
+	return r;
 }
 
 /* A node of the document as JSON, for the parts of a kubeconfig that are
