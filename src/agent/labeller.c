@@ -38,10 +38,5 @@ int av_labeller_sync(struct av_k8s *k, const char *node, const struct av_host *h
 struct av_k8s *av_labeller_client(const struct av_host *host, const char *kubeconfig,
                                   char **cause)
 {
-	struct av_k8s_conf conf;
-	if (av_k8s_conf_load(host, kubeconfig, &conf, cause) < 0)
-		return NULL;
-	struct av_k8s *k = av_k8s_new(&conf, cause);
-	av_k8s_conf_clear(&conf);
-	return k;
+	return av_k8s_open(host, kubeconfig, cause);
 }

@@ -177,7 +177,6 @@ static int attach(struct builder *b, cJSON *node, const yaml_event_t *ev, const 
 {
 	size_t line = ev->start_mark.line;
 	if (!node) {
-		cJSON_Delete(node);
 		av_set_cause(b->cause, "%s: out of memory", b->what);
 		return -ENOMEM;
 	}

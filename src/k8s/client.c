@@ -70,6 +70,16 @@ static void forget_token(struct av_k8s *k)
 	k->token = NULL;
 }
 
+struct av_k8s *av_k8s_open(const struct av_host *host, const char *kubeconfig, char **cause)
+{
+	struct av_k8s_conf conf;
+	if (av_k8s_conf_load(host, kubeconfig, &conf, cause) < 0)
+		return NULL;
+	struct av_k8s *k = av_k8s_new(&conf, cause);
+	av_k8s_conf_clear(&conf);
+	return k;
+}
+
 void av_k8s_free(struct av_k8s *k)
 {
 	if (!k)

@@ -40,6 +40,9 @@ int av_k8s_timeout_env(long *ms, char **cause);
 /* Takes over conf's contents (conf is cleared).  Returns NULL with *cause
  * when libcurl cannot be set up or $AMDVIRT_API_TIMEOUT is not valid. */
 struct av_k8s *av_k8s_new(struct av_k8s_conf *conf, char **cause);
+/* The client for --kubeconfig / $KUBECONFIG / in-cluster (av_k8s_conf_load
+ * with av_k8s_new).  NULL with *cause. */
+struct av_k8s *av_k8s_open(const struct av_host *host, const char *kubeconfig, char **cause);
 void av_k8s_free(struct av_k8s *k);
 void av_k8s_set_retry(struct av_k8s *k, const struct av_k8s_retry *retry);
 /* A flag that, once true (set from any thread), ends a transfer in

@@ -95,11 +95,7 @@ int av_k8s_config_resolve(struct av_opts *o)
 		free(cause);
 		return AV_EXIT_USAGE;
 	}
-	struct av_k8s_conf conf;
-	if (av_k8s_conf_load(o->host, o->kubeconfig, &conf, &cause) < 0)
-		return refuse(cause, AV_EXIT_USAGE);
-	struct av_k8s *k = av_k8s_new(&conf, &cause);
-	av_k8s_conf_clear(&conf);
+	struct av_k8s *k = av_k8s_open(o->host, o->kubeconfig, &cause);
 	if (!k)
 		return refuse(cause, AV_EXIT_USAGE);
 	int r = av_k8s_get_deviceconfig(k, o->deviceconfig, &o->config, &cause);

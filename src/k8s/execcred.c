@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "k8s/execcred.h"
+#include "base/evloop.h"
 #include "base/textsafe.h"
 #include "base/util.h"
 
@@ -329,13 +330,6 @@ static void err_end(struct errpass *ep)
 		        AV_SAFE(ep->who), ep->dropped);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int spawn(const struct av_exec_conf *x, char **env, int out_fd, int err_fd, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
@@ -377,13 +371,13 @@ static int spawn(const struct av_exec_conf *x, char **env, int out_fd, int err_f
 
 /* Reads out and err until both close or the deadline.  Returns 0, or
  * -ETIMEDOUT, or -EFBIG when stdout is larger than any credential. */
-static int collect(int out_fd, int err_fd, long deadline, char **out, size_t *out_len, struct errpass *ep)
+static int collect(int out_fd, int err_fd, int64_t deadline, char **out, size_t *out_len, struct errpass *ep)
 {
 	struct pollfd p[2] = { { .fd = out_fd, .events = POLLIN }, { .fd = err_fd, .events = POLLIN } };
 	char buf[4096];
 	int open_fds = 2;
 	while (open_fds > 0) {
-		long left = deadline - now_ms();
+		int64_t left = deadline - av_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		int n = poll(p, 2, (int)(left > 1000 ? 1000 : left));
@@ -420,7 +414,7 @@ static int collect(int out_fd, int err_fd, long deadline, char **out, size_t *ou
 
 /* Waits for the child until the deadline; kills its group after that.
  * Returns the wait status, or -ETIMEDOUT. */
-static int reap(pid_t pid, long deadline, bool kill_now)
+static int reap(pid_t pid, int64_t deadline, bool kill_now)
 {
 	int st;
 	if (kill_now)
@@ -431,7 +425,7 @@ static int reap(pid_t pid, long deadline, bool kill_now)
 			return kill_now ? -ETIMEDOUT : st;
 		if (w < 0 && errno != EINTR)
 			return -ECHILD;
-		if (!kill_now && now_ms() >= deadline) {
+		if (!kill_now && av_now_ms() >= deadline) {
 			kill_now = true;
 			kill(-pid, SIGKILL);
 			continue;
@@ -487,7 +481,7 @@ int av_exec_run(const struct av_k8s_conf *c, struct av_exec_cred *out, char **ca
 		goto out;
 	}
 	struct errpass ep = { .who = x->command };
-	long deadline = now_ms() + timeout_s * 1000;
+	int64_t deadline = av_now_ms() + timeout_s * 1000;
 	int got = collect(outp[0], errp[0], deadline, &text, &text_len, &ep);
 	err_end(&ep);
 	int st = reap(pid, deadline, got < 0);

@@ -95,31 +95,29 @@ static int data_field(struct kc *k, yaml_node_t *map, const char *key, struct av
 	return r;
 }
 
-/* kubectl reads kubeconfigs as YAML 1.1, where these all mean true (and
- * their counterparts false); 1 true, 0 false or null, -1 neither. */
+/* kubectl reads kubeconfigs as YAML 1.1, which types a plain scalar as
+ * the DeviceConfig reader does: 1 true, 0 false or null, -1 neither (or
+ * out of memory). */
 static int yaml11_bool(const char *v)
 {
-	static const char *const yes[] = { "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE",
-	                                   "on", "On", "ON" };
-	static const char *const no[] = { "n", "N", "no", "No", "NO", "false", "False", "FALSE",
-	                                  "off", "Off", "OFF", "~", "null", "Null", "NULL" };
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		if (strcmp(v, yes[i]) == 0)
-			return 1;
-	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		if (strcmp(v, no[i]) == 0)
-			return 0;
-	return -1;
+	cJSON *j = av_yaml_plain_scalar(v);
+	int r = cJSON_IsTrue(j) ? 1 : cJSON_IsFalse(j) || cJSON_IsNull(j) ? 0 : -1;
+	cJSON_Delete(j);
+	return r;
 }
 
 /* A node of the document as JSON, for the parts of a kubeconfig that are
  * free-form (an extension): quoted scalars are strings, plain ones typed
- * as YAML 1.1 types them, as kubectl reads the file.  NULL when too deep,
- * not a string key or out of memory. */
-static cJSON *to_json(struct kc *k, yaml_node_t *n, int depth)
+ * as YAML 1.1 types them, as kubectl reads the file.  An alias is refused
+ * as the DeviceConfig reader refuses it: the document API hands it over
+ * as the anchored node again, so a few lines could expand without bound.
+ * seen has a flag per node of the document.  NULL when too deep, an
+ * alias, not a string key or out of memory. */
+static cJSON *to_json(struct kc *k, yaml_node_t *n, bool *seen, int depth)
 {
-	if (!n || depth > 32)
+	if (!n || depth > 32 || seen[n - k->doc.nodes.start])
 		return NULL;
+	seen[n - k->doc.nodes.start] = true;
 	if (n->type == YAML_SCALAR_NODE) {
 		const char *v = (const char *)n->data.scalar.value;
 		return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? av_yaml_plain_scalar(v) : cJSON_CreateString(v);
@@ -127,7 +125,7 @@ static cJSON *to_json(struct kc *k, yaml_node_t *n, int depth)
 	if (n->type == YAML_SEQUENCE_NODE) {
 		cJSON *a = cJSON_CreateArray();
 		for (yaml_node_item_t *i = n->data.sequence.items.start; a && i < n->data.sequence.items.top; i++) {
-			cJSON *e = to_json(k, yaml_document_get_node(&k->doc, *i), depth + 1);
+			cJSON *e = to_json(k, yaml_document_get_node(&k->doc, *i), seen, depth + 1);
 			if (!e || !cJSON_AddItemToArray(a, e)) {
 				cJSON_Delete(e);
 				cJSON_Delete(a);
@@ -142,7 +140,7 @@ static cJSON *to_json(struct kc *k, yaml_node_t *n, int depth)
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; o && p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = yaml_document_get_node(&k->doc, p->key);
 		cJSON *v = kn && kn->type == YAML_SCALAR_NODE
-		           ? to_json(k, yaml_document_get_node(&k->doc, p->value), depth + 1) : NULL;
+		           ? to_json(k, yaml_document_get_node(&k->doc, p->value), seen, depth + 1) : NULL;
 		if (!v || !cJSON_AddItemToObject(o, (const char *)kn->data.scalar.value, v)) {
 			cJSON_Delete(v);
 			cJSON_Delete(o);
@@ -167,9 +165,14 @@ static int read_exec_extension(struct kc *k, yaml_node_t *cl, const char *name, 
 		if (!n || strcmp(n, "client.authentication.k8s.io/exec") != 0)
 			continue;
 		yaml_node_t *x = get(k, e, "extension");
-		cJSON *ext = x && x->type == YAML_MAPPING_NODE ? to_json(k, x, 0) : NULL;
+		bool *seen = calloc((size_t)(k->doc.nodes.top - k->doc.nodes.start), sizeof(bool));
+		if (!seen)
+			return -ENOMEM;
+		cJSON *ext = x && x->type == YAML_MAPPING_NODE ? to_json(k, x, seen, 0) : NULL;
+		free(seen);
 		if (!ext)
-			return fail(k, -EINVAL, "cluster \"%s\": extension %s is not an object amdvirt can read", name, n);
+			return fail(k, -EINVAL, "cluster \"%s\": extension %s is not an object amdvirt can read "
+			            "(no aliases, nested at most 32 deep)", name, n);
 		c->exec_cluster_config = cJSON_PrintUnformatted(ext);
 		cJSON_Delete(ext);
 		return c->exec_cluster_config ? 0 : -ENOMEM;

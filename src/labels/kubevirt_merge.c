@@ -19,18 +19,17 @@ static int add_line(char ***lines, int *n, const char *fmt, ...) __attribute__((
 
 static int add_line(char ***lines, int *n, const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	char *line = av_vstrdup_printf(fmt, ap);
 	va_end(ap);
-	char **l = realloc(*lines, ((size_t)*n + 1) * sizeof(char *));
-	if (!l)
+	char **l = line ? realloc(*lines, ((size_t)*n + 1) * sizeof(char *)) : NULL;
+	if (!l) {
+		free(line);
 		return -ENOMEM;
+	}
 	*lines = l;
-	if (!(l[*n] = strdup(buf)))
-		return -ENOMEM;
-	(*n)++;
+	l[(*n)++] = line;
 	return 0;
 }
 

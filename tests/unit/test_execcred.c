@@ -117,6 +117,43 @@ static void test_exec_refused(void **state)
 	expect_refused("    auth-provider: {name: gcp}\n", "auth-provider");
 }
 
+/* The cluster's exec extension is free-form: an alias in it is refused, as
+ * in a DeviceConfig, rather than expanded (nine levels of nine aliases
+ * each would be 387 million nodes). */
+static void test_exec_extension_alias(void **state)
+{
+	static const char *const clusters[] = {
+		"clusters: [{name: c, cluster: {server: 'https://h:6443', extensions: [{name: client.authentication.k8s.io/exec,"
+		" extension: {a: &x [1, 2], b: *x}}]}}]\n",
+		"clusters: [{name: c, cluster: {server: 'https://h:6443', extensions: [{name: client.authentication.k8s.io/exec,"
+		" extension: {a: &a [x, x], b: &b [*a, *a], c: &c [*b, *b], d: [*c, *c]}}]}}]\n",
+	};
+	for (size_t i = 0; i < sizeof(clusters) / sizeof(clusters[0]); i++) {
+		struct av_k8s_conf c;
+		char *cause, text[1024];
+		snprintf(text, sizeof(text), "current-context: x\n"
+		         "contexts: [{name: x, context: {cluster: c, user: u}}]\n%s"
+		         "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1,"
+		         " command: a, provideClusterInfo: true}}}]\n", clusters[i]);
+		assert_int_equal(load(text, &c, &cause), -EINVAL);
+		assert_non_null(cause);
+		if (!strstr(cause, "extension client.authentication.k8s.io/exec is not an object amdvirt can read"))
+			fail_msg("cause \"%s\"", cause);
+		free(cause);
+		assert_null(c.exec_cluster_config);
+	}
+	/* The same shape written out is read, typed as kubectl types it. */
+	struct av_k8s_conf c;
+	char *cause;
+	assert_int_equal(load("current-context: x\n"
+	                      "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+	                      "clusters: [{name: c, cluster: {server: 'https://h:6443', extensions: [{name: "
+	                      "client.authentication.k8s.io/exec, extension: {a: [1, 2], b: [1, '2']}}]}}]\n"
+	                      "users: [{name: u, user: {token: t}}]\n", &c, &cause), 0);
+	assert_string_equal(c.exec_cluster_config, "{\"a\":[1,2],\"b\":[1,\"2\"]}");
+	av_k8s_conf_clear(&c);
+}
+
 static void test_rfc3339(void **state)
 {
 	time_t t;
@@ -188,6 +225,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_section),
 		cmocka_unit_test(test_exec_refused),
+		cmocka_unit_test(test_exec_extension_alias),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_parse_credential),
 	};

@@ -120,6 +120,27 @@ static void test_external_provider_false(void **state)
 	av_kubevirt_merge_clear(&mg);
 }
 
+/* A resourceName as long as a CR may hold is said whole, the new name
+ * after it included. */
+static void test_long_resource_name(void **state)
+{
+	struct av_kubevirt_merge mg;
+	char old[700], cr[1024], want[800];
+	memset(old, 'r', sizeof(old) - 1);
+	old[sizeof(old) - 1] = '\0';
+	memcpy(old, "example.com/", 12);
+	snprintf(cr, sizeof(cr), "{\"spec\": {\"configuration\": {\"developerConfiguration\": {\"featureGates\": "
+	         "[\"HostDevices\"]}, \"permittedHostDevices\": {\"pciHostDevices\": [{\"pciVendorSelector\": "
+	         "\"1002:74b5\", \"resourceName\": \"%s\", \"externalResourceProvider\": true}]}}}}", old);
+	merged(cr, one, 1, "amd.com/gpu", "[\"HostDevices\"]",
+	       "[{\"pciVendorSelector\": \"1002:74b5\", \"resourceName\": \"amd.com/gpu\", \"externalResourceProvider\": true}]",
+	       &mg);
+	assert_int_equal(mg.n_changes, 1);
+	snprintf(want, sizeof(want), "pciHostDevices 1002:74b5: resourceName %s -> amd.com/gpu", old);
+	assert_string_equal(mg.changes[0], want);
+	av_kubevirt_merge_clear(&mg);
+}
+
 /* Two entries for the ID: the one with our name is ours, the other (a
  * node in the other naming) is left and said. */
 static void test_duplicates(void **state)
@@ -225,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_kept_ours_corrected),
 		cmocka_unit_test(test_nothing_to_change),
 		cmocka_unit_test(test_external_provider_false),
+		cmocka_unit_test(test_long_resource_name),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_nulls_are_absent),
 		cmocka_unit_test(test_shapes_refused),
