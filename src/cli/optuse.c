@@ -50,9 +50,19 @@ static int bit(const char *name)
 
 void av_optuse_note(struct av_optuse *u, const char *name)
 {
-	int b = name ? bit(name) : -1;
-	if (b >= 0)
+	static const char *const anywhere[] = { "check", "daemon", "help", "version" };
+	if (!name)
+		return;
+	int b = bit(name);
+	if (b >= 0) {
 		u->seen |= 1ULL << b;
+		return;
+	}
+	for (size_t i = 0; i < sizeof(anywhere) / sizeof(*anywhere); i++)
+		if (strcmp(anywhere[i], name) == 0)
+			return;
+	if (!u->unlisted)
+		u->unlisted = name;
 }
 
 bool av_optuse_accepts(const char *command, const char *name)
@@ -75,6 +85,10 @@ bool av_optuse_accepts(const char *command, const char *name)
 
 int av_optuse_check(const struct av_optuse *u, const char *command)
 {
+	if (u->unlisted) {
+		fprintf(stderr, "amdvirt: %s: --%s is not an option of %s\n", command, u->unlisted, command);
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
 		if (!(u->seen & (1ULL << i)) || av_optuse_accepts(command, names[i].name))
 			continue;

@@ -459,6 +459,18 @@ static void test_options(void **state)
 	av_optuse_note(&u, "apply");
 	assert_int_equal(av_optuse_check(&u, "list"), -1);
 	assert_int_equal(av_optuse_check(&u, "labels"), 0);
+
+	/* An option main.c knows and the table does not is refused, not let
+	 * through; the command spellings and --help pass. */
+	struct av_optuse v = { 0 };
+	av_optuse_note(&v, "check");
+	av_optuse_note(&v, "daemon");
+	av_optuse_note(&v, "help");
+	av_optuse_note(&v, NULL);
+	assert_int_equal(av_optuse_check(&v, "list"), 0);
+	av_optuse_note(&v, "new-option");
+	assert_int_equal(av_optuse_check(&v, "list"), -1);
+	assert_int_equal(av_optuse_check(&v, "daemon"), -1);
 }
 
 int main(void)
