@@ -202,31 +202,19 @@ void ck_pf_boot_vga(struct av_ck *c)
 }
 
 /* Processes holding /dev/vfio/<group> open: their group's VM is running.
- * One pass over /proc/PID/fd for the whole run (host/holders.c). */
-static void scan_vfio_holders(struct av_ck *c)
-{
-	struct av_vfio_users u;
-	c->vfio_scanned = true;
-	if (av_vfio_users_scan(c->host, &u) < 0) {
-		c->err = -ENOMEM;
-		return;
-	}
-	for (int i = 0; i < u.n && !c->err; i++) {
-		int n = c->n_vfio_open;
-		if (av_int_push(&c->vfio_open, &n, u.v[i].group) < 0
-		    || av_int_push(&c->vfio_pids, &c->n_vfio_open, u.v[i].pid) < 0)
-			c->err = -ENOMEM;
-	}
-	av_vfio_users_clear(&u);
-}
-
+ * One pass over /proc/PID/fd for the whole run, none when the holders
+ * were read on this model (host/holders.c, cluster/kubelet.c). */
 int ck_group_holder(struct av_ck *c, int group)
 {
-	if (!c->vfio_scanned)
-		scan_vfio_holders(c);
-	for (int i = 0; i < c->n_vfio_open; i++)
-		if (c->vfio_open[i] == group)
-			return c->vfio_pids[i];
+	const struct av_vfio_users *u = c->m->vfio_scanned ? &c->m->vfio : &c->vfio;
+	if (!c->m->vfio_scanned && !c->vfio_scanned) {
+		c->vfio_scanned = true;
+		if (av_vfio_users_scan(c->host, &c->vfio) < 0)
+			c->err = -ENOMEM;
+	}
+	for (int i = 0; i < u->n; i++)
+		if (u->v[i].group == group)
+			return u->v[i].pid;
 	return -1;
 }
 

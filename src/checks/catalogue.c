@@ -99,8 +99,7 @@ int av_checks_run(struct av_host *host, struct av_pcidb *pcidb, const struct av_
 	free(c.cmdline);
 	free(c.klog);
 	free(c.klog_source);
-	free(c.vfio_open);
-	free(c.vfio_pids);
+	free(c.vfio.v);
 	ck_kmod_free(&c);
 	if (c.err) {
 		av_check_report_clear(out);

@@ -57,14 +57,13 @@ struct av_ck {
 	int klog_err;
 	bool klog_loaded;
 	char kver[128];          /* running kernel release, "" when unknown */
-	int *vfio_open;          /* groups whose /dev/vfio/N a process holds */
-	int *vfio_pids;
-	int n_vfio_open;
+	struct av_vfio_users vfio; /* when the model has no scan of its own */
 	bool vfio_scanned;
 };
 
 /* The pid of a process holding /dev/vfio/GROUP open (the first found in
- * ROOT/proc, scanned once per run), or -1. */
+ * ROOT/proc: the model's scan when the holders were read, else one scan
+ * per run), or -1. */
 int ck_group_holder(struct av_ck *c, int group);
 
 /* Adds one result.  hint may be NULL; ev_path/ev_value may be NULL. */

@@ -11,6 +11,7 @@
 #include "cluster/podresources.h"
 #include "base/util.h"
 #include "k8s/conf.h"
+#include "plugin/alloc.h"
 
 static int add(struct av_check_report *rep, const char *id, enum av_check_status st, const char *hint,
                const char *ev_path, const char *ev_value, const char *fmt, ...)
@@ -86,10 +87,7 @@ static int registered(const struct av_model *m, const struct av_resources *r, bo
 	}
 	for (int i = 0; i < k->n_devices; i++) {
 		line_add(&theirs, ",", "%s", k->devices[i]);
-		bool ours_too = false;
-		for (int d = 0; d < r->n_devices; d++)
-			ours_too |= strcmp(r->devices[d].id, k->devices[i]) == 0;
-		if (!ours_too)
+		if (av_alloc_find(r, k->devices[i]) < 0)
 			line_add(&extra, ", ", "%s", k->devices[i]);
 	}
 	if (!missing.len && !extra.len)

@@ -29,6 +29,9 @@ int av_cluster_holders(const struct av_host *host, struct av_model *m, const str
 	else
 		free(why);
 	av_pr_answer_clear(&pr);
-	av_vfio_users_clear(&users);
+	/* The checks of this rescan read the same walk (ck_group_holder). */
+	av_vfio_users_clear(&m->vfio);
+	m->vfio = users;
+	m->vfio_scanned = true;
 	return rc;
 }

@@ -294,13 +294,12 @@ static struct av_holder *new_holder(struct av_model *m, const char *id, const st
 	if (!e)
 		return h;
 	char vm[64];
+	bool is_vm = av_virt_launcher_vm(e->pod, vm, sizeof(vm));
 	h->ns = dup_or_null(e->ns);
 	h->pod = dup_or_null(e->pod);
 	h->container = dup_or_null(e->container);
-	if (av_virt_launcher_vm(e->pod, vm, sizeof(vm)))
-		h->vm = strdup(vm);
-	if ((e->ns && !h->ns) || (e->pod && !h->pod) || (e->container && !h->container)
-	    || (av_virt_launcher_vm(e->pod, vm, sizeof(vm)) && !h->vm))
+	h->vm = is_vm ? strdup(vm) : NULL;
+	if ((e->ns && !h->ns) || (e->pod && !h->pod) || (e->container && !h->container) || (is_vm && !h->vm))
 		return NULL;
 	return h;
 }

@@ -35,19 +35,8 @@ struct av_pr_entry *av_pr_add(struct av_pr_entry **v, int *n, const char *ns, co
 int av_pr_add_id(struct av_pr_entry *e, const char *id);   /* 0 or -ENOMEM */
 void av_pr_answer_clear(struct av_pr_answer *a);
 
-/* A process holding /dev/vfio/<group> open. */
-struct av_vfio_user {
-	int pid;
-	int group;
-	char pod_uid[40];            /* "" when its cgroup names no pod */
-};
-
-struct av_vfio_users {
-	struct av_vfio_user *v;
-	int n;
-};
-
-/* One pass over ROOT/proc/[pid]/fd for links to /dev/vfio/<N>, with each
+/* struct av_vfio_users is in host/model.h: the model keeps the last scan.
+ * One pass over ROOT/proc/[pid]/fd for links to /dev/vfio/<N>, with each
  * holder's pod UID from ROOT/proc/[pid]/cgroup when readable.  A /proc
  * that cannot be read gives no users.  Returns 0 or -ENOMEM. */
 int av_vfio_users_scan(const struct av_host *host, struct av_vfio_users *out);

@@ -149,6 +149,7 @@ void av_model_clear_holders(struct av_model *m)
 void av_model_free(struct av_model *m)
 {
 	av_model_clear_holders(m);
+	free(m->vfio.v);
 	for (int i = 0; i < m->n_funcs; i++) {
 		struct av_func *f = &m->funcs[i];
 		free(f->name);

@@ -99,6 +99,18 @@ struct av_holder {
 	int n_funcs;
 };
 
+/* A process holding /dev/vfio/<group> open (src/host/holders.c). */
+struct av_vfio_user {
+	int pid;
+	int group;
+	char pod_uid[40];            /* "" when its cgroup names no pod */
+};
+
+struct av_vfio_users {
+	struct av_vfio_user *v;
+	int n;
+};
+
 enum av_kubelet_state {
 	AV_KUBELET_NOT_ASKED = 0,    /* nobody asked kubelet */
 	AV_KUBELET_ABSENT,           /* no pod-resources socket under ROOT */
@@ -152,6 +164,10 @@ struct av_model {
 	int n_holders;
 	bool holders_known;          /* kubelet answered or a process holds a device */
 	struct av_kubelet_view kubelet;
+	/* The walk of ROOT/proc the holders came from, kept so the checks
+	 * of the same rescan read it instead of walking /proc again. */
+	struct av_vfio_users vfio;
+	bool vfio_scanned;
 };
 
 /* Lookups.  Return the index or -1. */

@@ -14,7 +14,7 @@ ls "$SCENARIOS"/*.json >/dev/null 2>&1 || { echo "SKIP: no scenarios"; exit 77; 
 # is still shutting down never receives the next session.
 SOCK=amdvirt-console-$$-0
 runs=0
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+. "$top_srcdir/tests/integration/tmux.sh"
 trap 'tm kill-server 2>/dev/null; rm -rf "$TEST_TMP"' EXIT
 
 # start W H ARGS...: the console in a fresh session; the shell afterwards
@@ -31,50 +31,6 @@ start() {
 
 # The screen as text; HIVES_SHOWN marks a Hives screen with either content.
 screen() { tm capture-pane -p | sed -e 's/allocation: /&HIVES_SHOWN /' -e 's/No XGMI hives/& HIVES_SHOWN/'; }
-
-# wait_for TEXT [TIMEOUT]: true once TEXT is on the screen.
-# Deadlines are generous: a sanitizer build on a busy machine is slow, and
-# a wait that succeeds returns as soon as the text is there.
-wait_for() {
-	local deadline=$(($(date +%s) + ${2:-10}))
-	while [ "$(date +%s)" -lt "$deadline" ]; do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.05
-	done
-	echo "# waited for '$1'; the screen:" >&2
-	screen | sed 's/^/#   /' >&2
-	return 1
-}
-
-# wait_re REGEX [TIMEOUT]: like wait_for, for an extended regular expression.
-wait_re() {
-	local deadline=$(($(date +%s) + ${2:-10}))
-	while [ "$(date +%s)" -lt "$deadline" ]; do
-		screen | grep -qE -- "$1" && return 0
-		sleep 0.05
-	done
-	echo "# waited for /$1/; the screen:" >&2
-	screen | sed 's/^/#   /' >&2
-	return 1
-}
-
-# wait_gone TEXT [TIMEOUT]
-wait_gone() {
-	local deadline=$(($(date +%s) + ${2:-10}))
-	while [ "$(date +%s)" -lt "$deadline" ]; do
-		screen | grep -qF -- "$1" || return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-keys() { tm send-keys "$@"; }
-
-# search TEXT: / TEXT Enter, and wait until the prompt has gone (while it
-# is open the text is on the screen anyway).
-search() {
-	keys / && wait_for "Search:" 15 && keys "$1" Enter && wait_gone "Search:" 15
-}
 
 # quit: q ends the console with status 0 and gives the terminal back
 # (normal screen, cursor shown).

@@ -14,35 +14,13 @@ command -v tmux >/dev/null || { echo "SKIP: tmux not installed"; exit 77; }
 
 SOCK=amdvirt-holders-$$
 PRPID=""
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+. "$top_srcdir/tests/integration/tmux.sh"
 cleanup() {
 	tm kill-server 2>/dev/null
 	[ -n "$PRPID" ] && kill "$PRPID" 2>/dev/null && wait "$PRPID" 2>/dev/null
 	rm -rf "$TEST_TMP"
 }
 trap cleanup EXIT INT TERM
-
-screen() { tm capture-pane -p; }
-wait_for() {
-	local deadline=$(($(date +%s) + ${2:-10}))
-	while [ "$(date +%s)" -lt "$deadline" ]; do
-		screen | grep -qF -- "$1" && return 0
-		sleep 0.05
-	done
-	echo "# waited for '$1'; the screen:" >&2
-	screen | sed 's/^/#   /' >&2
-	return 1
-}
-wait_gone() {
-	local deadline=$(($(date +%s) + ${2:-10}))
-	while [ "$(date +%s)" -lt "$deadline" ]; do
-		screen | grep -qF -- "$1" || return 0
-		sleep 0.05
-	done
-	return 1
-}
-keys() { tm send-keys "$@"; }
-search() { keys / && wait_for "Search:" 15 && keys "$1" Enter && wait_gone "Search:" 15; }
 
 ROOT=$(build_host holders)
 SOCKDIR=$ROOT/var/lib/kubelet/pod-resources

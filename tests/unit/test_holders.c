@@ -13,11 +13,17 @@
 
 #include <cmocka.h>
 
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "checks/checks.h"
+#include "cluster/kubelet.h"
 #include "cluster/podresources.h"
 #include "cluster/podresources.pb-c.h"
 #include "host/holders.h"
 #include "host/model.h"
 #include "host/resources.h"
+#include "model_fixture.h"
 
 static const char *vm(const char *pod)
 {
@@ -271,6 +277,66 @@ static void test_build_without_kubelet(void **state)
 	av_model_clear_holders(&m);
 }
 
+/* One walk of ROOT/proc per rescan: the checks run on a model whose
+ * holders were read take the holders' walk (device.in-use names the pid
+ * gone from /proc since), not one of their own. */
+static void test_one_proc_walk(void **state)
+{
+	(void)state;
+	struct av_model m;
+	struct av_resources r;
+	struct av_check_report rep;
+	char root[256], path[320];
+	char *cause = NULL;
+
+	fixture(&m, &r);
+	/* the three VFs are the fixture's devices 12, 13, 14 (functions 0-2) */
+	for (int i = 0; i < 3; i++) {
+		char bdf[16];
+		snprintf(bdf, sizeof(bdf), "0000:05:02.%d", i);
+		int vf = fx_add(&m, bdf, AV_VENDOR_AMD, 0x74b5, 0x120000, "vfio-pci", 12 + i, 0);
+		m.funcs[vf].selected = true;
+	}
+	int pf = fx_add(&m, "0000:05:00.0", AV_VENDOR_AMD, 0x74a1, 0x120000, "gim", 11, 0);
+	for (int i = 0; i < 3; i++)
+		fx_vf(&m, pf, i);
+	fx_groups(&m, NULL, 0);
+	m.mode = AV_MODE_VF;
+	snprintf(root, sizeof(root), "%s/amdvirt-holders-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/proc", root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/proc/4242", root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/proc/4242/fd", root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/proc/4242/fd/7", root);
+	assert_int_equal(symlink("/dev/vfio/12", path), 0);
+	struct av_host *host = av_host_open(root, NULL);
+	assert_non_null(host);
+
+	assert_int_equal(av_cluster_holders(host, &m, &r, false, &cause), 0);
+	assert_null(cause);
+	assert_int_equal(m.kubelet.state, AV_KUBELET_ABSENT);
+	assert_int_equal(av_model_device_holder(&m, "12")->pids[0], 4242);
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(av_checks_run(host, NULL, &m, NULL, &rep), 0);
+	int in_use = 0;
+	for (int i = 0; i < rep.n_results; i++)
+		if (strcmp(rep.results[i].id, "device.in-use") == 0 && strcmp(rep.results[i].subject, "0000:05:02.0") == 0) {
+			assert_string_equal(rep.results[i].message, "/dev/vfio/12 is open by pid 4242: assigned to a running VM");
+			in_use++;
+		}
+	assert_int_equal(in_use, 1);
+
+	av_check_report_clear(&rep);
+	av_host_free(host);
+	av_model_free(&m);
+	snprintf(path, sizeof(path), "rm -rf '%s'", root);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_build_without_kubelet),
+		cmocka_unit_test(test_one_proc_walk),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
